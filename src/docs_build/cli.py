@@ -1,0 +1,239 @@
+"""Command line: ``docs-build build|check|render|schema``.
+
+Exit codes: 0 success, 1 content errors (descriptors, templates, links), 2 usage errors (bad
+flags, unusable output directory), 130 interrupted. Heavy modules are imported inside the
+commands so ``docs-build --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .errors import Problem
+
+EXIT_CONTENT = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class State:
+    """Options shared by every command."""
+
+    def __init__(self, project: Path, debug: bool) -> None:
+        self.project = project
+        self.debug = debug
+
+
+def _version() -> str:
+    from .pipeline import version
+
+    return version()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-C",
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Project directory (holds models/ and templates/).",
+)
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for unexpected failures.")
+@click.version_option(
+    version=None, package_name="docs-build", prog_name="docs-build", message="%(prog)s %(version)s"
+)
+@click.pass_context
+def cli(ctx: click.Context, project: Path, debug: bool) -> None:
+    """Build a documentation site from one YAML descriptor per model."""
+    ctx.obj = State(project, debug)
+
+
+def _fail_usage(message: str) -> NoReturn:
+    click.echo(f"docs-build: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def _config(state: State, **overrides: Any) -> Config:
+    from .config import load_config
+    from .errors import UsageError
+
+    if not state.project.is_dir():
+        _fail_usage(f"project directory {state.project} does not exist")
+    try:
+        config, problems = load_config(state.project)
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    if problems:
+        _report(problems)
+        sys.exit(EXIT_USAGE)
+    return config.with_overrides(**overrides)
+
+
+def _report(problems: list[Problem]) -> None:
+    for p in problems:
+        click.echo(p.format(), err=True)
+
+
+def _summary(problems: list[Problem]) -> str:
+    errors = sum(p.is_error for p in problems)
+    warnings = len(problems) - errors
+    return f"{errors} error(s), {warnings} warning(s)"
+
+
+@contextmanager
+def _guarded(state: State) -> Iterator[None]:
+    """Turn SIGTERM into an interrupt and unexpected exceptions into a one-line message."""
+    from .errors import UsageError
+
+    def on_term(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous: Callable[..., Any] | int | None = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    except KeyboardInterrupt:
+        click.echo("docs-build: interrupted; the previous output was left as it was", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except UsageError as exc:
+        _fail_usage(str(exc))
+    except OSError as exc:
+        if state.debug:
+            raise
+        click.echo(f"docs-build: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+        sys.exit(EXIT_CONTENT)
+    except Exception as exc:
+        if state.debug:
+            raise
+        click.echo(
+            f"docs-build: internal error: {exc.__class__.__name__}: {exc} (rerun with --debug)", err=True
+        )
+        sys.exit(EXIT_CONTENT)
+    finally:
+        signal.signal(signal.SIGTERM, previous or signal.SIG_DFL)
+
+
+def _date(value: str | None) -> Any:
+    if value is None:
+        return None
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+
+
+_strict = click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors.")
+_date_opt = click.option(
+    "--date", "date", metavar="YYYY-MM-DD", help="Build date (default: SOURCE_DATE_EPOCH or today)."
+)
+_base_url = click.option("--base-url", metavar="URL", help="Absolute URL the site is served from.")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Output directory (default: build/).")
+@_strict
+@_date_opt
+@_base_url
+@click.pass_obj
+def build(
+    state: State, out: Path | None, strict: bool | None, date: str | None, base_url: str | None
+) -> None:
+    """Build the site into the output directory, replacing it atomically."""
+    started = time.perf_counter()
+    with _guarded(state):
+        from .pipeline import project_paths, run
+        from .write import check_out_dir, publish
+
+        config = _config(
+            state,
+            out_dir=out.absolute() if out else None,
+            strict=strict,
+            build_date=_date(date),
+            base_url=base_url,
+        )
+        check_out_dir(config.out, config.root, project_paths(config))
+        result = run(config)
+        _report(result.problems)
+        if not result.ok:
+            click.echo(
+                f"docs-build: build failed: {_summary(result.problems)}; {config.out} was not changed",
+                err=True,
+            )
+            sys.exit(EXIT_CONTENT)
+        from .config import source_date_epoch
+
+        publish(config.out, result.plan, mtime=source_date_epoch())
+        pages = len(result.models) + 1
+        elapsed = time.perf_counter() - started
+        click.echo(
+            f"docs-build: wrote {pages} pages ({len(result.plan)} files) to {config.out} "
+            f"in {elapsed:.2f}s; {_summary(result.problems)}"
+        )
+
+
+@cli.command()
+@_strict
+@_date_opt
+@click.pass_obj
+def check(state: State, strict: bool | None, date: str | None) -> None:
+    """Run the whole pipeline in memory and report problems; writes nothing."""
+    with _guarded(state):
+        from .pipeline import run
+
+        config = _config(state, strict=strict, build_date=_date(date))
+        result = run(config)
+        _report(result.problems)
+        click.echo(f"docs-build: checked {len(result.models)} models: {_summary(result.problems)}", err=True)
+        if not result.ok:
+            sys.exit(EXIT_CONTENT)
+
+
+@cli.command(name="render")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
+@_date_opt
+@click.pass_obj
+def render_cmd(state: State, slug: str, fmt: str, date: str | None) -> None:
+    """Print one model page (by slug) to stdout, for previewing."""
+    with _guarded(state):
+        from .pipeline import SiteRenderer, load_models
+        from .render import RenderError
+
+        config = _config(state, build_date=_date(date))
+        models, problems = load_models(config)
+        chosen = [m for m in models if m.slug == slug]
+        _report([p for p in problems if not chosen or p.location.path == chosen[0].source])
+        if not chosen:
+            known = ", ".join(sorted(m.slug for m in models)[:10])
+            _fail_usage(f"no model with slug {slug!r}" + (f" (known: {known}, ...)" if known else ""))
+        try:
+            markdown, html = SiteRenderer(config).model_page(chosen[0])
+        except RenderError as exc:
+            _report([exc.problem])
+            sys.exit(EXIT_CONTENT)
+        click.echo(markdown if fmt == "md" else html, nl=False)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the descriptor JSON Schema (for editors and other tools)."""
+    from .schema import schema_json
+
+    click.echo(schema_json(), nl=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="docs-build")

@@ -1,0 +1,232 @@
+"""Stage 1: find descriptors and parse them as plain YAML data, keeping where every value was.
+
+PyYAML's ``safe_load`` loses positions and silently keeps the last of two duplicate keys, so we
+compose the node graph ourselves (with the C parser when it is installed) and build Python
+values from it: every mapping key and value gets a 1-based line and column, duplicate keys are
+reported, and only the YAML core tags are accepted, so nothing in a descriptor is ever executed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from .errors import Location, Problem, line_of
+
+#: Descriptors larger than this are refused before parsing (real ones are ~10 KiB).
+MAX_FILE_BYTES = 1024 * 1024
+#: Values built from one document, counting every alias expansion ("billion laughs" guard).
+MAX_NODES = 100_000
+#: Nesting deeper than this is refused; descriptors are a few levels deep.
+MAX_DEPTH = 64
+
+# The C parser is ~10x faster; its marks are as exact as the pure-Python one's.
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_SAFE_SCALAR_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp")
+)
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass
+class Source:
+    """One descriptor file as loaded: its data plus a position for every value and key."""
+
+    path: Path
+    display: str
+    text: str
+    data: Any = None
+    value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    #: The exact text of plain (unquoted) scalars, so ``1.10`` can be shown as written.
+    plain_text: dict[PathKey, str] = field(default_factory=dict)
+
+    def location(self, path: PathKey, *, key: bool = False) -> Location:
+        """Where ``path`` is; falls back to the nearest enclosing value that has a mark."""
+        if key and path in self.key_marks:
+            line, col = self.key_marks[path]
+            return Location(self.display, line, col)
+        probe = path
+        while True:
+            if probe in self.value_marks:
+                line, col = self.value_marks[probe]
+                return Location(self.display, line, col)
+            if not probe:
+                return Location(self.display, 1, 1)
+            probe = probe[:-1]
+
+    def problem(self, path: PathKey, message: str, *, key: bool = False, warning: bool = False) -> Problem:
+        """A problem located at ``path`` (the key itself when ``key``)."""
+        from .errors import Severity
+
+        loc = self.location(path, key=key)
+        sev = Severity.WARNING if warning else Severity.ERROR
+        return Problem(loc, message, sev, line_of(self.text, loc.line))
+
+
+class _Refused(Exception):
+    def __init__(self, node: Node, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+
+
+def find_descriptors(models_dir: Path) -> list[Path]:
+    """Descriptor files in ``models_dir`` (``*.yaml`` / ``*.yml``), sorted for stable output."""
+    found = [p for p in models_dir.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")]
+    return sorted(found, key=lambda p: p.name)
+
+
+def load_file(path: Path, display: str) -> tuple[Source, list[Problem]]:
+    """Read and parse one descriptor; the Source has ``data`` None when it could not be parsed."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        src = Source(path, display, "")
+        return src, [Problem(Location(display), f"cannot read file: {exc.strerror or exc}")]
+    return load_bytes(raw, path, display)
+
+
+def load_bytes(raw: bytes, path: Path, display: str) -> tuple[Source, list[Problem]]:
+    """Parse descriptor bytes; see :func:`load_file`."""
+    src = Source(path, display, "")
+    if len(raw) > MAX_FILE_BYTES:
+        return src, [
+            Problem(
+                Location(display),
+                f"file is {len(raw)} bytes; descriptors are limited to {MAX_FILE_BYTES} bytes",
+            )
+        ]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return src, [
+            Problem(
+                Location(display, line, col),
+                f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+            )
+        ]
+    src.text = text
+    if "\x00" in text:
+        offset = text.index("\x00")
+        line = text.count("\n", 0, offset) + 1
+        col = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        return src, [src_problem(src, line, col, "file contains a NUL character")]
+    try:
+        node = _compose(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem and "expected a single document" in exc.context:
+            what = "a descriptor holds exactly one YAML document; remove the extra '---' document"
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if "\t" in what or "tab" in what:
+            what += " (YAML does not allow tabs for indentation; use spaces)"
+        return src, [src_problem(src, line, col, f"YAML syntax error: {what}")]
+    except (yaml.YAMLError, RecursionError) as exc:
+        return src, [
+            src_problem(src, 1, 1, f"YAML error: {exc.__class__.__name__}: nesting too deep or invalid")
+        ]
+    if node is None:
+        return src, [src_problem(src, 1, 1, "file is empty; a descriptor is a mapping with a 'model:' block")]
+    builder = _Builder(src)
+    try:
+        src.data = builder.build(node, (), 0)
+    except _Refused as exc:
+        mark = exc.node.start_mark
+        return src, [src_problem(src, mark.line + 1, mark.column + 1, str(exc))]
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        return src, [src_problem(src, line, col, f"YAML error: {exc.problem or exc.context}")]
+    return src, builder.problems
+
+
+def src_problem(src: Source, line: int, col: int, message: str) -> Problem:
+    """An error at ``line:col`` of ``src``, with the line for context."""
+    return Problem(Location(src.display, line, col), message, source_line=line_of(src.text, line))
+
+
+def _compose(text: str) -> Node | None:
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+class _Builder:
+    """Turns a node graph into dicts, lists and scalars, recording marks as it goes."""
+
+    def __init__(self, src: Source) -> None:
+        self.src = src
+        self.problems: list[Problem] = []
+        self.count = 0
+        # A constructor for scalar resolution only (ints, bools, timestamps as YAML 1.1 says).
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: Node, path: PathKey, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _Refused(node, f"document expands to more than {MAX_NODES} values (aliases?)")
+        if depth > MAX_DEPTH:
+            raise _Refused(node, f"values are nested more than {MAX_DEPTH} levels deep")
+        self.src.value_marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        if isinstance(node, SequenceNode):
+            self._check_tag(node, _SEQ_TAG)
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        assert isinstance(node, MappingNode)
+        self._check_tag(node, _MAP_TAG)
+        return dict(self._pairs(node, path, depth))
+
+    def _pairs(self, node: MappingNode, path: PathKey, depth: int) -> Iterator[tuple[str, Any]]:
+        self.constructor.flatten_mapping(node)  # resolves '<<' merge keys
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node)
+            kpath = (*path, key)
+            mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            if key in seen:
+                self.problems.append(
+                    src_problem(self.src, *mark, f"duplicate key '{key}' (first defined on line {seen[key]})")
+                )
+                continue
+            seen[key] = mark[0]
+            self.src.key_marks[kpath] = mark
+            yield key, self.build(value_node, kpath, depth + 1)
+
+    def _key(self, node: Node) -> str:
+        if isinstance(node, ScalarNode):
+            self._check_scalar_tag(node)
+            # Keys are names: keep them as written ('yes' stays "yes", not True).
+            return str(node.value)
+        raise _Refused(node, "mapping keys must be plain names, not lists or mappings")
+
+    def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
+        self._check_scalar_tag(node)
+        if node.style is None and node.tag != "tag:yaml.org,2002:str":
+            self.src.plain_text[path] = node.value
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                # YAML 1.2 (and editors) read 2024-06-30 as text; so do we.
+                return node.value
+        return self.constructor.construct_object(node)
+
+    def _check_scalar_tag(self, node: ScalarNode) -> None:
+        if node.tag not in _SAFE_SCALAR_TAGS:
+            raise _Refused(node, f"unsupported YAML tag {node.tag!r}; descriptors hold plain data only")
+
+    def _check_tag(self, node: Node, expected: str) -> None:
+        if node.tag != expected:
+            raise _Refused(node, f"unsupported YAML tag {node.tag!r}; descriptors hold plain data only")

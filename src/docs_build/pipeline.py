@@ -1,0 +1,221 @@
+"""The pipeline in one place: load → validate → render → convert → plan, then (build) write.
+
+``build`` and ``check`` both call :func:`run`; only ``build`` publishes the plan. Every stage
+collects problems rather than stopping at the first, and nothing touches the output directory
+until the whole site exists in memory without errors, so a failed build cannot damage the
+previous one.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from . import load as load_stage
+from .config import Config
+from .convert import convert, pygments_css
+from .errors import Location, Problem, apply_strict, display_path
+from .model import Model, build_model
+from .render import RenderError, render
+from .site import Catalog, badges, build_catalog
+from .templates import BUILTIN_DIR, make_environment
+from .write import check_plan_paths
+
+ASSETS = ("style.css", "theme.js")
+
+
+def version() -> str:
+    """The installed docs-build version (part of every cache key and the generator tag)."""
+    try:
+        return importlib.metadata.version("docs-build")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class Result:
+    """What a run produced: the planned files, the models, and every problem found."""
+
+    plan: dict[str, bytes] = field(default_factory=dict)
+    models: list[Model] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]
+
+
+def load_models(config: Config) -> tuple[list[Model], list[Problem]]:
+    """Stages 1-2 for every descriptor, plus the checks that need all models at once."""
+    models_dir = config.models
+    if not models_dir.is_dir():
+        where = display_path(models_dir, config.root)
+        return [], [
+            Problem(Location(where), "models directory not found; create it with one YAML file per model")
+        ]
+    paths = load_stage.find_descriptors(models_dir)
+    if not paths:
+        where = display_path(models_dir, config.root)
+        return [], [Problem(Location(where), "no descriptors (*.yaml) in the models directory")]
+    models: list[Model] = []
+    problems: list[Problem] = []
+    for path in paths:
+        display = display_path(path, config.root)
+        src, found = load_stage.load_file(path, display)
+        problems += found
+        if src.data is None or any(p.is_error for p in found):
+            continue
+        model, found = build_model(src)
+        problems += found
+        if model is not None:
+            models.append(model)
+    problems += _collisions(models)
+    return models, problems
+
+
+def _collisions(models: list[Model]) -> list[Problem]:
+    """Two descriptors for one page (also case-only differences) name both files."""
+    seen: dict[str, Model] = {}
+    problems: list[Problem] = []
+    for m in models:
+        key = m.slug.casefold()
+        if key in seen:
+            first = seen[key]
+            problems.append(
+                Problem(
+                    m.location,
+                    f"page 'models/{m.slug}/' is also produced by {first.source} "
+                    f"(slug '{first.slug}'); give one of them another model_display_name",
+                )
+            )
+        else:
+            seen[key] = m
+    return problems
+
+
+class SiteRenderer:
+    """Renders pages with one Jinja environment (templates compile once per process)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.env = make_environment(config.templates)
+        self.site: dict[str, Any] = {
+            "title": config.title,
+            "base_url": config.base_url.rstrip("/"),
+            "version": version(),
+            "build_date": config.build_date.isoformat(),
+        }
+
+    def _render(self, name: str, context: dict[str, Any], for_what: str) -> str:
+        return render(self.env, name, context, root=self.config.root, for_what=for_what)
+
+    def _html(self, markdown: str, page: dict[str, Any], template: str, for_what: str, **extra: Any) -> str:
+        converted = convert(markdown)
+        page = {**page, "headings": converted.headings}
+        context = {"site": self.site, "page": page, "body": Markup(converted.html), **extra}
+        return self._render(template, context, for_what)
+
+    def sections(self, model: Model) -> list[str]:
+        """Section names of a model page, in order; templates decide what each one shows."""
+        return ["responses"]
+
+    def model_page(self, model: Model) -> tuple[str, str]:
+        """(Markdown, HTML) of one model's page."""
+        context = {
+            "site": self.site,
+            "model": model,
+            "badges": badges(model, self.config.build_date),
+            "sections": self.sections(model),
+        }
+        markdown = self._render("model.md.j2", context, model.source)
+        page = {
+            "title": model.title,
+            "description": model.description,
+            "root": "../../",
+            "markdown_url": "index.md",
+            "canonical": self._canonical(f"models/{model.slug}/"),
+        }
+        html = self._html(markdown, page, "page.html.j2", model.source, model=model)
+        return markdown, html
+
+    def index_page(self, catalog: Catalog) -> tuple[str, str]:
+        """(Markdown, HTML) of the catalog index."""
+        markdown = self._render("index.md.j2", {"site": self.site, "catalog": catalog}, "the catalog index")
+        page = {
+            "title": self.config.title,
+            "description": f"{len(catalog.models)} models",
+            "root": "",
+            "markdown_url": "index.md",
+            "canonical": self._canonical(""),
+        }
+        html = self._html(markdown, page, "index.html.j2", "the catalog index", catalog=catalog)
+        return markdown, html
+
+    def _canonical(self, rel: str) -> str:
+        base = self.site["base_url"]
+        return f"{base}/{rel}" if base else ""
+
+
+def render_site(config: Config, models: list[Model]) -> tuple[dict[str, bytes], list[Problem]]:
+    """Stages 3-4 for every page, plus assets; returns the full output plan."""
+    renderer = SiteRenderer(config)
+    plan: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    for model in models:
+        try:
+            markdown, html = renderer.model_page(model)
+        except RenderError as exc:
+            problems.append(exc.problem)
+            continue
+        base = f"models/{model.slug}/"
+        plan[base + "index.md"] = markdown.encode("utf-8")
+        plan[base + "index.html"] = html.encode("utf-8")
+    catalog = build_catalog(models, config.build_date, config.task_labels)
+    try:
+        markdown, html = renderer.index_page(catalog)
+        plan["index.md"] = markdown.encode("utf-8")
+        plan["index.html"] = html.encode("utf-8")
+    except RenderError as exc:
+        problems.append(exc.problem)
+    for name in ASSETS:
+        plan[f"assets/{name}"] = asset_bytes(config, name)
+    plan["assets/pygments.css"] = pygments_css().encode("utf-8")
+    for message in check_plan_paths(plan):
+        problems.append(Problem(Location(display_path(config.out, config.root)), message))
+    return plan, problems
+
+
+def asset_bytes(config: Config, name: str) -> bytes:
+    """A static asset; ``templates/assets/NAME`` in the project replaces the built-in one."""
+    override = config.templates / "assets" / name
+    if override.is_file():
+        return override.read_bytes()
+    return (BUILTIN_DIR / "assets" / name).read_bytes()
+
+
+def run(config: Config) -> Result:
+    """The whole pipeline without writing: what ``check`` reports and ``build`` publishes."""
+    models, problems = load_models(config)
+    result = Result(models=models)
+    if not any(p.is_error for p in problems):
+        result.plan, render_problems = render_site(config, models)
+        problems += render_problems
+    result.problems = apply_strict(problems, config.strict)
+    return result
+
+
+def project_paths(config: Config) -> list[Path]:
+    """Directories a build must never overwrite."""
+    return [config.models, config.templates]

@@ -1,0 +1,88 @@
+"""Stage 3: render templates, reporting failures at the template's own ``path:line``.
+
+Jinja rewrites tracebacks so template code appears as frames of the ``.j2`` file itself; the
+innermost such frame is the line the user has to fix. The descriptor that was being rendered is
+named too, because a template can fail for one model out of many.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+
+from .errors import Location, Problem, line_of
+from .templates import BUILTIN_TEMPLATES
+
+
+class RenderError(Exception):
+    """A template failed; carries the located problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+def template_display(filename: str | None, root: Path) -> str:
+    """``templates/x.md.j2`` for project templates, ``<builtin>/x.md.j2`` for ours."""
+    if not filename:
+        return "<template>"
+    path = Path(filename)
+    try:
+        return "<builtin>/" + path.relative_to(BUILTIN_TEMPLATES).as_posix()
+    except ValueError:
+        pass
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _source_line(filename: str | None, line: int) -> str | None:
+    if not filename:
+        return None
+    try:
+        return line_of(Path(filename).read_text(encoding="utf-8"), line)
+    except OSError:
+        return None
+
+
+def _template_frame(exc: BaseException) -> tuple[str | None, int]:
+    """The innermost traceback frame that belongs to a template file."""
+    found: tuple[str | None, int] = (None, 0)
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith((".j2", ".jinja", ".html", ".md")) and frame.lineno:
+            found = (frame.filename, frame.lineno)
+    return found
+
+
+def render(env: Environment, name: str, context: dict[str, Any], *, root: Path, for_what: str) -> str:
+    """Render template ``name``; any failure becomes a :class:`RenderError` with a location."""
+    try:
+        return env.get_template(name).render(context)
+    except TemplateSyntaxError as exc:
+        where = template_display(exc.filename, root)
+        loc = Location(where, exc.lineno or 0, 0)
+        msg = f"template syntax error: {exc.message}"
+        raise RenderError(Problem(loc, msg, source_line=_source_line(exc.filename, exc.lineno))) from exc
+    except TemplateNotFound as exc:
+        filename, line = _template_frame(exc)
+        loc = Location(template_display(filename, root), line, 0)
+        raise RenderError(Problem(loc, f"template not found: {exc.name} (rendering {for_what})")) from exc
+    except (
+        UndefinedError,
+        TemplateError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        ArithmeticError,
+    ) as exc:
+        filename, line = _template_frame(exc)
+        loc = Location(template_display(filename, root), line, 0)
+        kind = "undefined value" if isinstance(exc, UndefinedError) else "template error"
+        msg = f"{kind}: {exc} (rendering {for_what})"
+        raise RenderError(Problem(loc, msg, source_line=_source_line(filename, line))) from exc

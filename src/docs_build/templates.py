@@ -1,0 +1,98 @@
+"""The Jinja environment: project templates before built-ins, strict, and safe for Markdown.
+
+Two rules make descriptor text harmless:
+
+* Markdown templates escape every ``{{ value }}`` by default (a ``finalize`` hook, the Markdown
+  twin of HTML autoescaping): backslashes go before characters that start Markdown structure and
+  line breaks become spaces, so a description can never open a heading, list, link, table or raw
+  HTML. Templates opt out per value with ``|code`` (inside fenced code), ``|inline_code`` or
+  ``|json``.
+* HTML templates (``*.html.j2``) use Jinja's autoescape.
+
+Values are rendered, never parsed: ``{{ 7*7 }}`` inside a description prints as written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    pass_eval_context,
+)
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
+
+BUILTIN_DIR = Path(__file__).parent / "builtin"
+BUILTIN_TEMPLATES = BUILTIN_DIR / "templates"
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&!|~#{}])")
+_MD_LINE_START = re.compile(r"^([-+=>]|\d+[.)])")
+_WS = re.compile(r"\s+")
+
+
+def md_escape(value: object) -> str:
+    """Make ``value`` inert inside a Markdown paragraph or table cell."""
+    text = _WS.sub(" ", str(value)).strip()
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return _MD_LINE_START.sub(r"\\\1", text)
+
+
+@pass_eval_context
+def _finalize(ctx: EvalContext, value: Any) -> Any:
+    if ctx.autoescape or isinstance(value, Markup):
+        return value
+    if value is None:
+        # StrictUndefined catches missing names; None is a real value nobody should print.
+        raise ValueError("template printed None; test the value before printing it")
+    return md_escape(value)
+
+
+def code(value: object) -> Markup:
+    """Raw text for use inside a fenced code block (one line, so it cannot close the fence)."""
+    return Markup(str(value).replace("\r", " ").replace("\n", " "))
+
+
+def inline_code(value: object) -> Markup:
+    """An inline code span whose fence is longer than any backtick run inside it."""
+    text = str(value).replace("\n", " ")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Markup(f"{fence}{pad}{text}{pad}{fence}")
+
+
+def to_json(value: object, indent: int | None = 2) -> Markup:
+    """Pretty JSON for a fenced ``json`` block; stable key order as given."""
+    return Markup(json.dumps(value, indent=indent, ensure_ascii=False))
+
+
+def make_environment(project_templates: Path | None) -> Environment:
+    """The one environment used for every page; project templates win by name.
+
+    ``builtin/NAME`` always reaches the built-in template, so an override can
+    ``{% extends "builtin/model.md.j2" %}`` the page it replaces.
+    """
+    builtin = FileSystemLoader(str(BUILTIN_TEMPLATES))
+    loaders = [builtin]
+    if project_templates is not None and project_templates.is_dir():
+        loaders.insert(0, FileSystemLoader(str(project_templates)))
+    env = Environment(
+        loader=ChoiceLoader([*loaders, PrefixLoader({"builtin": builtin})]),
+        undefined=StrictUndefined,
+        autoescape=lambda name: name is not None and name.endswith((".html.j2", ".html")),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+        auto_reload=False,
+    )
+    env.filters.update(code=code, inline_code=inline_code, json=to_json, md=md_escape)
+    return env
