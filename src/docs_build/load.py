@@ -216,7 +216,7 @@ class _Builder:
 
     def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
         self._check_scalar_tag(node)
-        if node.style is None and node.tag != "tag:yaml.org,2002:str":
+        if not node.style and node.tag != "tag:yaml.org,2002:str":  # C parser: "" for plain
             self.src.plain_text[path] = node.value
             if node.tag == "tag:yaml.org,2002:timestamp":
                 # YAML 1.2 (and editors) read 2024-06-30 as text; so do we.
