@@ -95,7 +95,9 @@ def run_cli(monkeypatch: pytest.MonkeyPatch) -> RunCli:
 
     def run(project: Path, *args: str, env: Mapping[str, str] | None = None) -> Result:
         runner = CliRunner()
-        return runner.invoke(cli, ["-C", os.fspath(project), *args], env=dict(env or {}), catch_exceptions=False)
+        return runner.invoke(
+            cli, ["-C", os.fspath(project), *args], env=dict(env or {}), catch_exceptions=False
+        )
 
     return run
 

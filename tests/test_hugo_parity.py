@@ -153,8 +153,14 @@ def test_cases_cover_both_branches(hugo_output: dict[str, str]) -> None:
     with_streaming = [c for c, out in hugo_output.items() if "### Using streaming" in out]
     without = [c for c, out in hugo_output.items() if "### Using streaming" not in out]
     assert "lora-false" in with_streaming and "properties-missing" in with_streaming
-    assert set(without) == {"lora-true", "dup-false-then-true", "dup-true-then-false", "dup-true-true",
-                            "lora-with-beta", "lora-last-of-many"}
+    assert set(without) == {
+        "lora-true",
+        "dup-false-then-true",
+        "dup-true-then-false",
+        "dup-true-true",
+        "lora-with-beta",
+        "lora-last-of-many",
+    }
     for out in hugo_output.values():
         assert '"response": "The origin of the phrase' in out
 

@@ -1,0 +1,63 @@
+"""Stage 4: Markdown → HTML, highlighting, anchors, and no raw HTML."""
+
+from __future__ import annotations
+
+from docs_build.convert import convert, highlight_code, pygments_css
+
+
+def test_headings_get_anchors_and_are_collected() -> None:
+    out = convert("# Title\n\n## Using streaming\n\n### Non-streaming response\n")
+    assert '<h2 id="using-streaming">' in out.html
+    assert [(h.level, h.text, h.anchor) for h in out.headings] == [
+        (2, "Using streaming", "using-streaming"),
+        (3, "Non-streaming response", "non-streaming-response"),
+    ]
+
+
+def test_code_is_highlighted_by_pygments() -> None:
+    html = convert("```javascript\nconst x = 1;\n```\n").html
+    assert '<pre><code class="language-javascript">' in html
+    assert '<span class="kd">const</span>' in html
+
+
+def test_unknown_languages_are_escaped_plain_text() -> None:
+    html = convert("```nosuchlang\n<b>x</b>\n```\n").html
+    assert "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_hostile_fence_info_string_cannot_break_out() -> None:
+    html = convert('```js" onload="alert(1)\nx\n```\n').html
+    assert 'onload="alert' not in html
+
+
+def test_raw_html_is_never_passed_through() -> None:
+    html = convert("<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n").html
+    assert "<script>" not in html and "<img" not in html
+
+
+def test_dangerous_link_schemes_are_not_linked() -> None:
+    html = convert("[a](javascript:alert(1)) [b](vbscript:x) [c](data:text/html,x)\n").html
+    assert "href" not in html
+
+
+def test_tables_badges_and_details() -> None:
+    html = convert(
+        "| a | b |\n|---|---|\n| 1 | 2 |\n\n[Beta]{.badge .badge-beta}\n\n::: details Raw\ntext\n:::\n"
+    ).html
+    assert "<table>" in html and "<td>1</td>" in html
+    assert '<span class="badge badge-beta">Beta</span>' in html
+    assert "<details" in html and "<summary>Raw</summary>" in html
+
+
+def test_attribute_spans_only_allow_class_and_id() -> None:
+    html = convert("[x]{onclick=evil .ok}\n").html
+    assert "onclick" not in html and 'class="ok"' in html
+
+
+def test_highlight_cache_returns_identical_html() -> None:
+    assert highlight_code("print(1)\n", "python") == highlight_code("print(1)\n", "python")
+
+
+def test_pygments_css_has_light_and_dark() -> None:
+    css = pygments_css()
+    assert "prefers-color-scheme: dark" in css and "data-theme=dark" in css

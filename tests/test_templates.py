@@ -1,0 +1,85 @@
+"""Templates: project overrides, strictness, and descriptor text that stays inert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from docs_build.convert import convert
+from docs_build.render import RenderError, render
+from docs_build.templates import inline_code, make_environment, md_escape
+
+
+def test_md_escape_neutralises_markdown_structure() -> None:
+    hostile = "# Title\n\n- item\n<script>alert(1)</script> [x](javascript:alert(1)) **b** `c` | d {{ 7*7 }}"
+    escaped = md_escape(hostile)
+    assert "\n" not in escaped
+    html = convert(escaped).html
+    assert html.count("<p>") == 1 and "<h1" not in html and "<li>" not in html
+    assert "<script>" not in html and "<a " not in html and "<strong>" not in html and "<code>" not in html
+    assert "&lt;script&gt;" in html and "{{ 7*7 }}" in html
+
+
+@pytest.mark.parametrize("text", ["1. numbered", "+ plus", "> quote", "= setext", "-", "10) x"])
+def test_md_escape_line_starts(text: str) -> None:
+    html = convert("para\n\n" + md_escape(text)).html
+    assert html.count("<p>") == 2, html
+
+
+def test_inline_code_picks_a_longer_fence() -> None:
+    assert inline_code("a`b") == "``a`b``"
+    assert convert(str(inline_code("`x`"))).html == "<p><code>`x`</code></p>\n"
+
+
+def test_project_templates_override_builtins_and_can_extend_them(tmp_path: Path) -> None:
+    (tmp_path / "index.md.j2").write_text(
+        '{% extends "builtin/index.md.j2" %}{% block intro %}Hello{% endblock %}'
+    )
+    env = make_environment(tmp_path)
+    source, filename, _ = env.loader.get_source(env, "index.md.j2")  # type: ignore[union-attr]
+    assert filename == str(tmp_path / "index.md.j2")
+    assert "builtin/index.md.j2" in source
+    builtin_source, builtin_file, _ = env.loader.get_source(env, "builtin/index.md.j2")  # type: ignore[union-attr]
+    assert "block intro" in builtin_source and builtin_file != filename
+
+
+def test_descriptor_text_is_printed_not_evaluated(tmp_path: Path) -> None:
+    (tmp_path / "t.md.j2").write_text("{{ text }}\n")
+    out = render(
+        make_environment(tmp_path),
+        "t.md.j2",
+        {"text": "{{ 7*7 }} {% if 1 %}x{% endif %}"},
+        root=tmp_path,
+        for_what="m",
+    )
+    assert "49" not in out
+    assert out.strip() == md_escape("{{ 7*7 }} {% if 1 %}x{% endif %}")
+
+
+def test_undefined_names_fail_at_the_template_line(tmp_path: Path) -> None:
+    (tmp_path / "t.md.j2").write_text("line one\n\n{{ model.nope }}\n")
+    with pytest.raises(RenderError) as info:
+        render(make_environment(tmp_path), "t.md.j2", {"model": {}}, root=tmp_path, for_what="models/a.yaml")
+    problem = info.value.problem
+    assert (problem.location.path, problem.location.line) == ("t.md.j2", 3)
+    assert "models/a.yaml" in problem.message and "nope" in problem.message
+
+
+def test_syntax_errors_are_located(tmp_path: Path) -> None:
+    (tmp_path / "t.md.j2").write_text("ok\n{% if %}\n")
+    with pytest.raises(RenderError) as info:
+        render(make_environment(tmp_path), "t.md.j2", {}, root=tmp_path, for_what="m")
+    assert (info.value.problem.location.path, info.value.problem.location.line) == ("t.md.j2", 2)
+    assert info.value.problem.format().startswith("t.md.j2:2: error: template syntax error")
+
+
+def test_indented_blocks_leave_no_indentation(tmp_path: Path) -> None:
+    (tmp_path / "t.md.j2").write_text("a\n    {% if true %}\nb\n    {% endif %}\nc\n")
+    assert render(make_environment(tmp_path), "t.md.j2", {}, root=tmp_path, for_what="m") == "a\nb\nc\n"
+
+
+def test_html_templates_autoescape(tmp_path: Path) -> None:
+    (tmp_path / "t.html.j2").write_text("<p>{{ x }}</p>")
+    out = render(make_environment(tmp_path), "t.html.j2", {"x": "<b>"}, root=tmp_path, for_what="m")
+    assert out == "<p>&lt;b&gt;</p>"
