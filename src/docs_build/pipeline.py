@@ -9,6 +9,7 @@ previous one.
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,20 +73,33 @@ def load_models(config: Config) -> tuple[list[Model], list[Problem]]:
     models: list[Model] = []
     problems: list[Problem] = []
     for path in paths:
-        display = display_path(path, config.root)
-        src, found = load_stage.load_file(path, display)
-        problems += found
-        if src.data is None or any(p.is_error for p in found):
-            continue
-        model, found = build_model(src)
+        model, found = load_descriptor(config, path)
         problems += found
         if model is not None:
             models.append(model)
-    problems += _collisions(models)
+    problems += collisions(models)
     return models, problems
 
 
-def _collisions(models: list[Model]) -> list[Problem]:
+def load_descriptor(
+    config: Config, path: Path, raw: bytes | None = None
+) -> tuple[Model | None, list[Problem]]:
+    """Stages 1-2 for one descriptor; ``raw`` when the caller already read (and hashed) it.
+
+    ``serve`` reloads only the descriptors whose bytes changed, so this is the unit it caches.
+    """
+    display = display_path(path, config.root)
+    if raw is None:
+        src, found = load_stage.load_file(path, display)
+    else:
+        src, found = load_stage.load_bytes(raw, path, display)
+    if src.data is None or any(p.is_error for p in found):
+        return None, found
+    model, more = build_model(src)
+    return model, found + more
+
+
+def collisions(models: list[Model]) -> list[Problem]:
     """Two descriptors for one page (also case-only differences) name both files."""
     seen: dict[str, Model] = {}
     problems: list[Problem] = []
@@ -175,13 +189,39 @@ def render_site(config: Config, models: list[Model]) -> tuple[dict[str, bytes], 
     problems: list[Problem] = []
     for model in models:
         try:
-            markdown, html = renderer.model_page(model)
+            plan.update(model_outputs(renderer, model))
         except RenderError as exc:
             problems.append(exc.problem)
-            continue
-        base = f"models/{model.slug}/"
-        plan[base + "index.md"] = markdown.encode("utf-8")
-        plan[base + "index.html"] = html.encode("utf-8")
+    site, found = site_outputs(renderer, models, plan)
+    plan.update(site)
+    problems += found
+    for message in check_plan_paths(plan):
+        problems.append(Problem(Location(display_path(config.out, config.root)), message))
+    return plan, problems
+
+
+def model_outputs(renderer: SiteRenderer, model: Model) -> dict[str, bytes]:
+    """The files of one model's page; they depend on that model and the templates only.
+
+    ``serve`` relies on that: it re-renders a model's outputs when its descriptor's bytes change
+    and everything when a template or the config changes. Raises :class:`RenderError`.
+    """
+    markdown, html = renderer.model_page(model)
+    base = f"models/{model.slug}/"
+    return {base + "index.md": markdown.encode("utf-8"), base + "index.html": html.encode("utf-8")}
+
+
+def site_outputs(
+    renderer: SiteRenderer, models: list[Model], pages: Mapping[str, bytes]
+) -> tuple[dict[str, bytes], list[Problem]]:
+    """Every output that depends on the whole catalog (index, assets, ...), given the model pages.
+
+    ``serve`` calls this after any descriptor change, so site-wide files belong here rather than
+    in :func:`render_site`'s model loop.
+    """
+    config = renderer.config
+    plan: dict[str, bytes] = {}
+    problems: list[Problem] = []
     catalog = build_catalog(models, config.build_date, config.task_labels)
     try:
         markdown, html = renderer.index_page(catalog)
@@ -192,8 +232,6 @@ def render_site(config: Config, models: list[Model]) -> tuple[dict[str, bytes], 
     for name in ASSETS:
         plan[f"assets/{name}"] = asset_bytes(config, name)
     plan["assets/pygments.css"] = pygments_css().encode("utf-8")
-    for message in check_plan_paths(plan):
-        problems.append(Problem(Location(display_path(config.out, config.root)), message))
     return plan, problems
 
 
