@@ -20,6 +20,7 @@ import click
 if TYPE_CHECKING:
     from .config import Config
     from .errors import Problem
+    from .report import Row
 
 EXIT_CONTENT = 1
 EXIT_USAGE = 2
@@ -64,7 +65,10 @@ def _fail_usage(message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def _config(state: State, **overrides: Any) -> Config:
+def _config(
+    state: State, *, on_problems: Callable[[list[Problem]], None] | None = None, **overrides: Any
+) -> Config:
+    """The project's config with CLI overrides; config-file problems are usage errors (exit 2)."""
     from .config import load_config
     from .errors import UsageError
 
@@ -75,7 +79,7 @@ def _config(state: State, **overrides: Any) -> Config:
     except UsageError as exc:
         _fail_usage(str(exc))
     if problems:
-        _report(problems)
+        (on_problems or _report)(problems)
         sys.exit(EXIT_USAGE)
     return config.with_overrides(**overrides)
 
@@ -186,18 +190,94 @@ def build(
 @cli.command()
 @_strict
 @_date_opt
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people; json for tools; github for workflow annotations on pull requests.",
+)
+@click.option("--summary", is_flag=True, help="Also show the catalog at a glance (as `list` does).")
 @click.pass_obj
-def check(state: State, strict: bool | None, date: str | None) -> None:
+def check(state: State, strict: bool | None, date: str | None, fmt: str, summary: bool) -> None:
     """Run the whole pipeline in memory and report problems; writes nothing."""
     with _guarded(state):
         from .pipeline import run
 
-        config = _config(state, strict=strict, build_date=_date(date))
+        def emit(
+            problems: list[Problem], models: int, strict_: bool, catalog: list[Row] | None = None
+        ) -> None:
+            _check_report(state, fmt, problems, models=models, strict=strict_, catalog=catalog)
+
+        config = _config(
+            state,
+            on_problems=lambda problems: emit(problems, 0, bool(strict)),
+            strict=strict,
+            build_date=_date(date),
+        )
         result = run(config)
-        _report(result.problems)
-        click.echo(f"docs-build: checked {len(result.models)} models: {_summary(result.problems)}", err=True)
+        catalog = None
+        if summary:
+            from .report import catalog_rows
+
+            catalog = catalog_rows(result.models, result.problems, config.build_date, config.task_labels)
+        emit(result.problems, len(result.models), config.strict, catalog)
         if not result.ok:
             sys.exit(EXIT_CONTENT)
+
+
+def _check_report(
+    state: State,
+    fmt: str,
+    problems: list[Problem],
+    *,
+    models: int,
+    strict: bool,
+    catalog: list[Row] | None,
+) -> None:
+    """Print ``check``'s findings: machine formats on stdout, the human summary line on stderr."""
+    import os
+
+    from . import report
+
+    if fmt == "json":
+        rows = None if catalog is None else [row.as_dict() for row in catalog]
+        click.echo(report.json_report(problems, models=models, strict=strict, catalog=rows), nl=False)
+        return
+    if fmt == "github":
+        prefix = report.github_prefix(state.project, os.environ)
+        click.echo(report.github_report(problems, prefix=prefix), nl=False)
+    else:
+        _report(problems)
+    if catalog is not None:
+        click.echo(report.list_text(catalog, problems), nl=False)
+    click.echo(f"docs-build: checked {models} models: {_summary(problems)}", err=True)
+
+
+@cli.command(name="list")
+@_date_opt
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+    help="markdown suits $GITHUB_STEP_SUMMARY or a pull-request comment.",
+)
+@click.pass_obj
+def list_cmd(state: State, date: str | None, fmt: str) -> None:
+    """Show the catalog at a glance: models per task, flags, warnings. Exit 0 even with problems."""
+    with _guarded(state):
+        from . import report
+        from .pipeline import run
+
+        # Warnings stay warnings here (strict=False): the table counts them; `check` is the gate.
+        config = _config(state, strict=False, build_date=_date(date))
+        result = run(config)
+        rows = report.catalog_rows(result.models, result.problems, config.build_date, config.task_labels)
+        printer = {"text": report.list_text, "json": report.list_json, "markdown": report.list_markdown}[fmt]
+        click.echo(printer(rows, result.problems), nl=False)
 
 
 @cli.command(name="render")
