@@ -314,6 +314,12 @@ def schema() -> None:
     click.echo(schema_json(), nl=False)
 
 
+# serve.py imports only click at module level; its server, watcher and pipeline load on use.
+from .serve import serve as _serve  # noqa: E402
+
+cli.add_command(_serve)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="docs-build")
