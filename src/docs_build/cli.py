@@ -280,6 +280,83 @@ def list_cmd(state: State, date: str | None, fmt: str) -> None:
         click.echo(printer(rows, result.problems), nl=False)
 
 
+@cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--force", is_flag=True, help="Write into a non-empty directory (same-named files are replaced)."
+)
+@click.pass_obj
+def init(state: State, directory: Path | None, force: bool) -> None:
+    """Create a working example project in DIRECTORY (default: the -C project directory)."""
+    with _guarded(state):
+        from .pipeline import version
+        from .scaffold import init_project
+
+        target = directory if directory is not None else state.project
+        written = init_project(target, force=force, version=version())
+        for rel in written:
+            click.echo(f"  created {rel}")
+        where = "" if target.absolute() == Path.cwd() else f" -C {target}"
+        click.echo(
+            f"docs-build: created a project in {target}; next: docs-build{where} new @cf/acme/my-model "
+            f"--task text-generation, then docs-build{where} check"
+        )
+
+
+class _NewCommand(click.Command):
+    """Lists the known tasks in ``new --help`` without importing them for every command."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from .scaffold import TASKS
+
+        self.epilog = f"Known tasks: {', '.join(TASKS)}, and any task type the project already uses."
+        super().format_epilog(ctx, formatter)
+
+
+@cli.command(cls=_NewCommand)
+@click.argument("name")
+@click.option("--task", required=True, metavar="TASK", help="Task type, e.g. text-generation (see below).")
+@click.option("--lora", is_flag=True, help='Set the lora flag (value: "true").')
+@click.option("--beta", is_flag=True, help='Set the beta flag (value: "true").')
+@click.option("--description", metavar="TEXT", help="One or two plain sentences about the model.")
+@click.pass_obj
+def new(state: State, name: str, task: str, lora: bool, beta: bool, description: str | None) -> None:
+    """Write models/<slug>.yaml for model id NAME (e.g. @cf/acme/my-model), ready to fill in.
+
+    The file starts with a yaml-language-server modeline, so editors validate and complete it
+    against the descriptor schema as you type. Existing files are never replaced.
+    """
+    with _guarded(state):
+        from .errors import display_path
+        from .scaffold import new_descriptor
+
+        config = _config(state)
+        path = new_descriptor(
+            config.models,
+            config.root,
+            name,
+            task,
+            extra_tasks=_project_tasks(config),
+            lora=lora,
+            beta=beta,
+            description=description,
+        )
+        click.echo(f"docs-build: wrote {display_path(path, config.root)}; edit it, then run docs-build check")
+
+
+def _project_tasks(config: Config) -> dict[str, str]:
+    """Task types the project already uses (descriptors first, then task_labels), for `new`."""
+    from .pipeline import load_models
+
+    tasks: dict[str, str] = {}
+    if config.models.is_dir() and any(config.models.glob("*.y*ml")):
+        for model in load_models(config)[0]:
+            tasks.setdefault(model.task_type, model.task_name)
+    for task_type, label in config.task_labels.items():
+        tasks.setdefault(task_type, label)
+    return tasks
+
+
 @cli.command(name="render")
 @click.argument("slug")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default="md", show_default=True)
