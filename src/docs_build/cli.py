@@ -138,7 +138,11 @@ def _date(value: str | None) -> Any:
         raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
 
 
-_strict = click.option("--strict", is_flag=True, default=None, help="Treat warnings as errors.")
+_strict = click.option(
+    "--strict/--no-strict",
+    default=None,
+    help="Treat warnings as errors (default: the config file's strict, else off).",
+)
 _date_opt = click.option(
     "--date", "date", metavar="YYYY-MM-DD", help="Build date (default: SOURCE_DATE_EPOCH or today)."
 )
@@ -210,9 +214,18 @@ def check(state: State, strict: bool | None, date: str | None, fmt: str, summary
         ) -> None:
             _check_report(state, fmt, problems, models=models, strict=strict_, catalog=catalog)
 
+        def config_failed(problems: list[Problem]) -> None:
+            if fmt == "text":
+                _report(problems)
+                click.echo(
+                    f"docs-build: the config file has {_summary(problems)}; nothing was checked", err=True
+                )
+            else:
+                emit(problems, 0, bool(strict))
+
         config = _config(
             state,
-            on_problems=lambda problems: emit(problems, 0, bool(strict)),
+            on_problems=config_failed,
             strict=strict,
             build_date=_date(date),
         )
