@@ -139,7 +139,7 @@ def build_model(src: Source) -> tuple[Model | None, list[Problem]]:
         task_type=data.get("task_type") or kebab(task_name),
         slug=slug,
         title=(data.get("title") or slug).strip(),
-        weight=data.get("weight", 0),
+        weight=int(data.get("weight", 0)),  # the schema allows 2.0 (an integer in JSON Schema)
         tags=list(m.get("tags") or []),
         properties=properties,
         flags=flags,

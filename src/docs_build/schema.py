@@ -20,10 +20,18 @@ SCHEMA_ID = "https://docs-build.dev/schema/descriptor.json"
 _STR: dict[str, Any] = {"type": "string"}
 _ANY_SCALAR: dict[str, Any] = {"type": ["string", "number", "boolean"]}
 
+#: End of string. Editors match patterns as ECMA-262 regexes, where ``$`` is the very end; in
+#: Python (docs-build, the ``jsonschema`` package) ``$`` also matches before a final newline, so
+#: ``name: |`` (a block scalar, which ends in "\n") would slip through. ``(?!\n)`` means the same
+#: in both engines.
+_END = r"$(?!\n)"
 #: Model names are API identifiers; the pattern also keeps them safe inside code, paths and URLs.
-NAME_PATTERN = r"^@?[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$"
-SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-TASK_TYPE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+NAME_PATTERN = r"^@?[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*" + _END
+SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}" + _END
+TASK_TYPE_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*" + _END
+#: Some text besides spaces (``minLength`` alone would let "  " through in every validator).
+NONBLANK_PATTERN = r"\S"
+_NONBLANK: dict[str, Any] = {"type": "string", "pattern": NONBLANK_PATTERN}
 
 DESCRIPTOR_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -54,7 +62,7 @@ DESCRIPTOR_SCHEMA: dict[str, Any] = {
                     "required": ["name"],
                     "properties": {
                         "id": _STR,
-                        "name": {"type": "string", "minLength": 1},
+                        "name": _NONBLANK,
                         "description": _STR,
                     },
                 },
@@ -67,7 +75,7 @@ DESCRIPTOR_SCHEMA: dict[str, Any] = {
                         "additionalProperties": False,
                         "required": ["property_id", "value"],
                         "properties": {
-                            "property_id": {"type": "string", "minLength": 1},
+                            "property_id": _NONBLANK,
                             "value": _ANY_SCALAR,
                         },
                     },
@@ -86,7 +94,7 @@ DESCRIPTOR_SCHEMA: dict[str, Any] = {
         },
         "layout": {"type": "string", "enum": ["model"]},
         "weight": {"type": "integer", "description": "Catalog order, highest first."},
-        "title": {"type": "string", "minLength": 1},
+        "title": _NONBLANK,
         "json_schema": {
             "type": "object",
             "additionalProperties": False,
@@ -138,6 +146,8 @@ def _is_type(value: Any, types: str | list[str]) -> bool:
             continue
         if isinstance(value, _PY_TYPES[t]):
             return True
+        if t == "integer" and isinstance(value, float) and value.is_integer():
+            return True  # JSON Schema: 2.0 is an integer
     return False
 
 
@@ -185,18 +195,17 @@ def _check_string(src: Source, value: str, schema: dict[str, Any], path: PathKey
     import re
 
     name = _field_name(path)
-    if "minLength" in schema and len(value.strip()) < schema["minLength"]:
-        out.append(src.problem(path, f"'{name}' must not be empty"))
+    if "minLength" in schema and len(value) < schema["minLength"]:
+        out.append(src.problem(path, f"'{name}' must be at least {schema['minLength']} characters long"))
     if "enum" in schema and value not in schema["enum"]:
         allowed = ", ".join(repr(v) for v in schema["enum"])
         out.append(src.problem(path, f"'{name}' must be one of {allowed}, not {value!r}"))
     if "pattern" in schema and not re.search(schema["pattern"], value):
-        out.append(
-            src.problem(
-                path,
-                f"'{name}' value {value!r} {_PATTERN_HELP.get(schema['pattern'], 'has an invalid form')}",
-            )
-        )
+        if schema["pattern"] == NONBLANK_PATTERN:
+            out.append(src.problem(path, f"'{name}' must not be empty; write some text between the quotes"))
+        else:
+            help_ = _PATTERN_HELP.get(schema["pattern"], "has an invalid form")
+            out.append(src.problem(path, f"'{name}' value {value!r} {help_}"))
 
 
 _PATTERN_HELP = {
