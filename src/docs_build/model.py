@@ -176,7 +176,8 @@ def _properties(src: Source, items: list[dict[str, Any]]) -> tuple[list[Property
             problems.append(
                 src.problem(
                     vpath,
-                    f'flag \'{pid}\' should be "true" or "false", not {text!r}; it is off',
+                    f'flag \'{pid}\' must be "true" or "false", not {json.dumps(text)}, so it is off; '
+                    f'write value: "true" to turn it on, or value: "false"',
                     warning=True,
                 )
             )
@@ -217,11 +218,18 @@ def _json_schema(
             src.problem(
                 ("json_schema", part),
                 f"json_schema.{part} is not valid JSON: {exc.msg} "
-                f"at line {exc.lineno} column {exc.colno} of the string",
+                f"at line {exc.lineno} column {exc.colno} of the string; fix the JSON, "
+                f"or write the schema as YAML (a mapping below '{part}:')",
             )
         ]
     if not isinstance(parsed, dict):
-        return None, [src.problem(("json_schema", part), f"json_schema.{part} must be a JSON object")]
+        got = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(parsed), "number")
+        return None, [
+            src.problem(
+                ("json_schema", part),
+                f"json_schema.{part} must hold a JSON object ({{...}}), not a JSON {got}",
+            )
+        ]
     return parsed, []
 
 
@@ -234,7 +242,9 @@ def _check_slug(src: Source, slug: str) -> list[Problem]:
     if not re.match(SLUG_PATTERN, slug) or slug.endswith("."):
         return [
             src.problem(
-                where, f"page slug '{slug}' is not usable as a directory name; set model_display_name"
+                where,
+                f"page slug '{slug}' is not usable as a directory name; set model_display_name to "
+                "letters, digits, '.', '_' or '-' that does not end in '.'",
             )
         ]
     return []

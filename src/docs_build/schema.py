@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from typing import Any
 
 from .errors import Problem
@@ -182,8 +183,7 @@ def _check_mapping(
     props: dict[str, Any] = schema.get("properties", {})
     for key in schema.get("required", []):
         if key not in value:
-            where = f"'{_field_name(path)}'" if path else "the descriptor"
-            out.append(src.problem(path, f"missing required key '{key}' in {where}"))
+            out.append(src.problem(path, _missing_message(key, path)))
     for key, item in value.items():
         if key in props:
             _check(src, item, props[key], (*path, key), out)
@@ -192,14 +192,13 @@ def _check_mapping(
 
 
 def _check_string(src: Source, value: str, schema: dict[str, Any], path: PathKey, out: list[Problem]) -> None:
-    import re
-
     name = _field_name(path)
     if "minLength" in schema and len(value) < schema["minLength"]:
         out.append(src.problem(path, f"'{name}' must be at least {schema['minLength']} characters long"))
     if "enum" in schema and value not in schema["enum"]:
-        allowed = ", ".join(repr(v) for v in schema["enum"])
-        out.append(src.problem(path, f"'{name}' must be one of {allowed}, not {value!r}"))
+        allowed = ", ".join(f'"{v}"' for v in schema["enum"])
+        fix = f'; write {path[-1]}: "{schema["enum"][0]}"' if len(schema["enum"]) == 1 else ""
+        out.append(src.problem(path, f"'{name}' must be one of {allowed}, not {json.dumps(value)}{fix}"))
     if "pattern" in schema and not re.search(schema["pattern"], value):
         if schema["pattern"] == NONBLANK_PATTERN:
             out.append(src.problem(path, f"'{name}' must not be empty; write some text between the quotes"))
@@ -231,11 +230,43 @@ def _type_message(src: Source, value: Any, expected: str | list[str], path: Path
     )
     name = _field_name(path)
     got = type_name(value)
-    msg = f"'{name}' must be {wanted}, not {got}"
+    key = path[-1] if path and isinstance(path[-1], str) else None
+    types = [expected] if isinstance(expected, str) else expected
+    if value is None:
+        msg = f"'{name}' must be {wanted}, but it is empty"
+        return msg + (f"; write a value after '{key}:'" if key else "; remove the empty '-' item")
+    msg = f"'{name}' must be {wanted}, not {_A.get(got, got)}"
     plain = src.plain_text.get(path)
-    if plain is not None and "string" in expected:
+    if plain is not None and "string" in types:
         msg += f' (YAML reads unquoted {plain} as {got}); quote it: {name.split(".")[-1]}: "{plain}"'
+    elif key and isinstance(value, str) and "integer" in types and re.fullmatch(r"\s*-?\d+\s*", value):
+        msg += f"; remove the quotes: {key}: {value.strip()}"
+    elif key and types == ["object"]:
+        msg += f"; write its keys on the lines below '{key}:', indented"
+        msg += " (e.g. name: Text Generation)" if key == "task" else ""
+    elif key and types == ["array"]:
+        msg += f'; write a list: {key}: ["..."], or one "- item" per line below it'
     return msg
+
+
+_A = {"list": "a list", "mapping": "a mapping", "string": "a string", "integer": "an integer"}
+_A |= {"number": "a number", "boolean": "a boolean"}
+
+#: What a missing or misshapen key looks like when written correctly, for messages.
+_EXAMPLES = {
+    "model": "model: with name, description and task indented below it",
+    "name": 'name: "@cf/acme/my-model"',
+    "description": 'description: "One or two plain sentences."',
+    "task": "task: with name: Text Generation indented below it",
+    "property_id": 'property_id: "beta"',
+    "value": 'value: "true"',
+}
+
+
+def _missing_message(key: str, path: PathKey) -> str:
+    where = f"'{_field_name(path)}'" if path else "the descriptor"
+    example = _EXAMPLES.get(key)
+    return f"missing required key '{key}' in {where}" + (f"; add {example}" if example else "")
 
 
 def _unknown_key_message(key: str, known: dict[str, Any], path: PathKey) -> str:
