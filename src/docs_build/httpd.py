@@ -27,7 +27,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
 from .errors import Problem, UsageError
 from .templates import BUILTIN_DIR
@@ -110,7 +110,7 @@ def site_key(target: str) -> str | None:
     NUL (raw or percent-encoded), undecodable percent-escapes, and empty, ``.`` or ``..``
     segments after decoding (which covers ``%2e%2e``, ``%2f`` and ``//absolute``).
     """
-    path = urlsplit(target).path if target.startswith("/") else ""
+    path = _path_of(target)
     if not path.startswith("/") or "\\" in path or "\0" in path:
         return None
     try:
@@ -127,6 +127,11 @@ def site_key(target: str) -> str | None:
         return None
     key = "/".join(parts)
     return f"{key}/index.html" if is_dir and key else "index.html" if is_dir else key
+
+
+def _path_of(target: str) -> str:
+    """The path part of a request target; never ``urlsplit``, which reads ``//x/y`` as a host."""
+    return target.split("?", 1)[0].split("#", 1)[0]
 
 
 def inject(html: bytes, state: SiteState, generation: int) -> bytes:
@@ -197,7 +202,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _missing(self, key: str, snap: Snapshot, head: bool) -> None:
         if f"{key}/index.html" in snap.plan:
-            location = urlsplit(self.path).path + "/"
+            location = _path_of(self.path) + "/"
             self.send_response(HTTPStatus.MOVED_PERMANENTLY)
             self.send_header("Location", location)
             self.send_header("Content-Length", "0")
@@ -211,10 +216,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", head)
 
     def _dev(self, head: bool) -> None:
-        url = urlsplit(self.path)
-        name = url.path[len(PREFIX) :]
+        name = _path_of(self.path)[len(PREFIX) :]
         if name == "events" and not head:
-            self._events(parse_qs(url.query))
+            self._events(parse_qs(self.path.partition("?")[2]))
             return
         if name in DEV_ASSETS:
             body = (BUILTIN_DIR / "assets" / name).read_bytes()

@@ -78,7 +78,10 @@ class DevServer:
 
         self._httpd = DevHTTPServer(self.host, self.port, self.state, debug=self.debug)
         self.rebuild((), first=True)
-        threading.Thread(target=self._httpd.serve_forever, name="docs-build-http", daemon=True).start()
+        serve = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.05,), name="docs-build-http", daemon=True
+        )
+        serve.start()
         self._watcher = Watcher(self.live.watch_targets, self.rebuild)
         self._watcher.start()
         self._watcher.ready.wait(10)
