@@ -171,9 +171,15 @@ def test_edit_is_served_before_the_reload_event(make_project: MakeProject, serve
     # The event is only sent once the new bytes are in place: fetch right after it arrives.
     assert "Edited words." in site.text("/models/tiny-chat/")
     assert "models/tiny-chat/index.html" in event["changed"]
-    assert "index.html" in event["changed"]  # the catalog lists descriptions too
     assert "models/tiny-lora/index.html" not in event["changed"]
     assert event["generation"] > hello["generation"] and event["problems"] == []
+    # The edited page comes first; the catalog index (which lists descriptions) follows.
+    changed = set(event["changed"])
+    while "index.html" not in changed:
+        event = events.next()
+        changed |= set(event["changed"])
+    assert "Edited words." in site.text("/")
+    assert "models/tiny-lora/index.html" not in changed
     events.close()
 
 
@@ -184,6 +190,7 @@ def test_only_the_edited_page_is_rendered_again(make_project: MakeProject, serve
     lora_before = site.server.state.snapshot.plan["models/tiny-lora/index.html"]
     edit(project / "models/tiny-chat.yaml", "First words.", "Second words.")
     wait_for(lambda: "Second words." in site.text("/models/tiny-chat/"), "the edited page")
+    wait_for(lambda: site.server.builds > builds, "the rebuild to finish")  # the index comes last
     assert site.server.builds == builds + 1
     # The very same bytes object: the page was reused from the cache, not rendered again.
     assert site.server.state.snapshot.plan["models/tiny-lora/index.html"] is lora_before
@@ -208,10 +215,12 @@ def test_new_and_deleted_descriptors(make_project: MakeProject, serve: Any) -> N
     site = serve(project)
     (project / "models/tiny-new.yaml").write_text(descriptor("tiny-new", description="Brand new."))
     wait_for(lambda: site.get("/models/tiny-new/")[0] == 200, "the new page")
-    assert 'href="models/tiny-new/"' in site.text("/")
+    wait_for(
+        lambda: 'href="models/tiny-new/"' in site.text("/"), "the index to list it"
+    )  # index comes second
     (project / "models/tiny-lora.yaml").unlink()
     wait_for(lambda: site.get("/models/tiny-lora/")[0] == 404, "the deleted page to go")
-    assert "tiny-lora" not in site.text("/")
+    wait_for(lambda: "tiny-lora" not in site.text("/"), "the index to drop it")
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -320,7 +329,7 @@ def test_an_internal_error_does_not_stop_the_server(
     project = make_project(two_models())
     site = serve(project)
 
-    def boom(changed: object) -> None:
+    def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("simulated bug")
 
     monkeypatch.setattr(site.server.live, "rebuild", boom)
@@ -365,6 +374,7 @@ def test_scratch_files_trigger_no_build(make_project: MakeProject, serve: Any) -
     assert site.server.builds == builds
     edit(models / "tiny-chat.yaml", "First words.", "Real save.")
     wait_for(lambda: "Real save." in site.text("/models/tiny-chat/"), "the real save")
+    wait_for(lambda: site.server.builds > builds, "the rebuild to finish")
     assert site.server.builds == builds + 1
     assert site.server.state.snapshot.problems == ()
 

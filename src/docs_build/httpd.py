@@ -168,6 +168,7 @@ class Handler(BaseHTTPRequestHandler):
 
     server: DevHTTPServer
     server_version = "docs-build"
+    disable_nagle_algorithm = True  # headers and body are two writes; no 40 ms delayed-ACK stall
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
