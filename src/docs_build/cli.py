@@ -1,4 +1,4 @@
-"""Command line: ``docs-build build|check|render|schema``.
+"""Command line: ``docs-build build|check|list|render|schema|serve|init|new``.
 
 Exit codes: 0 success, 1 content errors (descriptors, templates, links), 2 usage errors (bad
 flags, unusable output directory), 130 interrupted. Heavy modules are imported inside the
@@ -280,7 +280,10 @@ def _check_report(
 )
 @click.pass_obj
 def list_cmd(state: State, date: str | None, fmt: str) -> None:
-    """Show the catalog at a glance: models per task, flags, warnings. Exit 0 even with problems."""
+    """Show the catalog at a glance: models per task, flags, warnings.
+
+    A view, not a gate: exits 0 even when there are problems (`check` is the gate).
+    """
     with _guarded(state):
         from . import report
         from .pipeline import run
@@ -300,7 +303,11 @@ def list_cmd(state: State, date: str | None, fmt: str) -> None:
 )
 @click.pass_obj
 def init(state: State, directory: Path | None, force: bool) -> None:
-    """Create a working example project in DIRECTORY (default: the -C project directory)."""
+    """Create a working example project in DIRECTORY.
+
+    DIRECTORY defaults to the -C project directory. A non-empty directory is refused unless
+    --force is given.
+    """
     with _guarded(state):
         from .pipeline import version
         from .scaffold import init_project
@@ -334,9 +341,9 @@ class _NewCommand(click.Command):
 @click.option("--description", metavar="TEXT", help="One or two plain sentences about the model.")
 @click.pass_obj
 def new(state: State, name: str, task: str, lora: bool, beta: bool, description: str | None) -> None:
-    """Write models/<slug>.yaml for model id NAME (e.g. @cf/acme/my-model), ready to fill in.
+    """Write a descriptor skeleton for model id NAME to models/<slug>.yaml.
 
-    The file starts with a yaml-language-server modeline, so editors validate and complete it
+    NAME is the id used in API calls, e.g. @cf/acme/my-model. The file starts with a yaml-language-server modeline, so editors validate and complete it
     against the descriptor schema as you type. Existing files are never replaced.
     """
     with _guarded(state):
