@@ -343,8 +343,9 @@ class _NewCommand(click.Command):
 def new(state: State, name: str, task: str, lora: bool, beta: bool, description: str | None) -> None:
     """Write a descriptor skeleton for model id NAME to models/<slug>.yaml.
 
-    NAME is the id used in API calls, e.g. @cf/acme/my-model. The file starts with a yaml-language-server modeline, so editors validate and complete it
-    against the descriptor schema as you type. Existing files are never replaced.
+    NAME is the id used in API calls, e.g. @cf/acme/my-model. The file starts with a
+    yaml-language-server modeline, so editors validate and complete it against the descriptor
+    schema as you type. Existing files are never replaced.
     """
     with _guarded(state):
         from .errors import display_path
