@@ -8,7 +8,6 @@ reported, and only the YAML core tags are accepted, so nothing in a descriptor i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +90,12 @@ def load_file(path: Path, display: str) -> tuple[Source, list[Problem]]:
         raw = path.read_bytes()
     except OSError as exc:
         src = Source(path, display, "")
-        return src, [Problem(Location(display), f"cannot read file: {exc.strerror or exc}")]
+        reason = exc.strerror or str(exc)
+        return src, [
+            Problem(
+                Location(display, 1, 1), f"cannot read file: {reason}; check that it exists and is readable"
+            )
+        ]
     return load_bytes(raw, path, display)
 
 
@@ -101,8 +105,16 @@ def load_bytes(raw: bytes, path: Path, display: str) -> tuple[Source, list[Probl
     if len(raw) > MAX_FILE_BYTES:
         return src, [
             Problem(
-                Location(display),
-                f"file is {len(raw)} bytes; descriptors are limited to {MAX_FILE_BYTES} bytes",
+                Location(display, 1, 1),
+                f"file is {len(raw)} bytes; descriptors are limited to {MAX_FILE_BYTES} bytes "
+                "(1 MiB); move large examples out of the descriptor",
+            )
+        ]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return src, [
+            Problem(
+                Location(display, 1, 1),
+                "file is UTF-16 (it starts with a UTF-16 byte order mark); save it as UTF-8",
             )
         ]
     try:
@@ -121,7 +133,14 @@ def load_bytes(raw: bytes, path: Path, display: str) -> tuple[Source, list[Probl
         offset = text.index("\x00")
         line = text.count("\n", 0, offset) + 1
         col = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        return src, [src_problem(src, line, col, "file contains a NUL character")]
+        return src, [
+            src_problem(
+                src,
+                line,
+                col,
+                "file contains a NUL character (is it a binary file?); save the descriptor as UTF-8 text",
+            )
+        ]
     try:
         node = _compose(text)
     except yaml.MarkedYAMLError as exc:
@@ -130,9 +149,21 @@ def load_bytes(raw: bytes, path: Path, display: str) -> tuple[Source, list[Probl
         if exc.context and exc.problem and "expected a single document" in exc.context:
             what = "a descriptor holds exactly one YAML document; remove the extra '---' document"
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        if "\t" in what or "tab" in what:
-            what += " (YAML does not allow tabs for indentation; use spaces)"
+        what += _syntax_hint(what, line_of(text, line) or "", col)
         return src, [src_problem(src, line, col, f"YAML syntax error: {what}")]
+    except yaml.reader.ReaderError as exc:
+        # libyaml counts bytes, not characters; the character itself is easier to find.
+        found = text.find(chr(exc.character)) if isinstance(exc.character, int) else -1
+        line, col = _line_col(text, found if found >= 0 else exc.position)
+        return src, [
+            src_problem(
+                src,
+                line,
+                col,
+                f"file contains the control character U+{exc.character:04X}, which YAML does not allow; "
+                "delete it (or write it as an escape inside double quotes)",
+            )
+        ]
     except (yaml.YAMLError, RecursionError) as exc:
         return src, [
             src_problem(src, 1, 1, f"YAML error: {exc.__class__.__name__}: nesting too deep or invalid")
@@ -148,8 +179,47 @@ def load_bytes(raw: bytes, path: Path, display: str) -> tuple[Source, list[Probl
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return src, [src_problem(src, line, col, f"YAML error: {exc.problem or exc.context}")]
+        what = exc.problem or exc.context or "invalid YAML"
+        if "merging" in what:
+            what += "; '<<' takes a mapping or an alias of one, e.g. <<: *defaults"
+        return src, [src_problem(src, line, col, f"YAML error: {what}")]
+    if src.data is None:
+        return src, [
+            src_problem(src, 1, 1, "file holds only null; a descriptor is a mapping with a 'model:' block")
+        ]
     return src, builder.problems
+
+
+#: Remedies for the YAML syntax errors people actually make, keyed by the parser's wording.
+_HINTS = {
+    "found undefined alias": "; define the anchor (&name) before the alias (*name) that uses it",
+    "found unexpected end of stream": "; a quote or bracket opened above is never closed",
+    "mapping values are not allowed": "; quote a value that contains ': '",
+    "found incompatible YAML document": "; only YAML 1.x is supported: remove the %YAML line",
+    "did not find expected ',' or": "; close the bracket, or quote a value that contains ',', '[' or '{'",
+    "did not find expected key": "; check the indentation of this line against the keys above it",
+}
+
+
+def _syntax_hint(what: str, line_text: str, col: int) -> str:
+    """A remedy for a syntax error: tabs first (the parser never names them), then by wording."""
+    if "\t" in line_text[: max(col, 1)] or "tab" in what:
+        return " (YAML does not allow tabs for indentation; use spaces)"
+    return next((hint for key, hint in _HINTS.items() if key in what), "")
+
+
+def _tag_message(node: Node) -> str:
+    return (
+        f"unsupported YAML tag {node.tag!r}: descriptors hold plain data only (text, numbers, "
+        "booleans, lists, mappings) and no tag is ever run; remove the tag"
+    )
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of character ``offset`` of ``text`` (clamped to the text)."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def src_problem(src: Source, line: int, col: int, message: str) -> Problem:
@@ -172,40 +242,71 @@ class _Builder:
         self.src = src
         self.problems: list[Problem] = []
         self.count = 0
+        #: Nodes being built right now: meeting one again means an alias contains itself.
+        self.active: set[int] = set()
         # A constructor for scalar resolution only (ints, bools, timestamps as YAML 1.1 says).
         self.constructor = yaml.constructor.SafeConstructor()
 
     def build(self, node: Node, path: PathKey, depth: int) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise _Refused(node, f"document expands to more than {MAX_NODES} values (aliases?)")
+            raise _Refused(
+                node,
+                f"document expands to more than {MAX_NODES} values (aliases that repeat aliases?); "
+                "write the values out instead of nesting aliases",
+            )
         if depth > MAX_DEPTH:
-            raise _Refused(node, f"values are nested more than {MAX_DEPTH} levels deep")
+            raise _Refused(
+                node, f"values are nested more than {MAX_DEPTH} levels deep; flatten the descriptor"
+            )
+        if id(node) in self.active:
+            raise _Refused(node, "an alias refers to a value that contains it (recursive data); remove it")
         self.src.value_marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
-        if isinstance(node, SequenceNode):
-            self._check_tag(node, _SEQ_TAG)
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        assert isinstance(node, MappingNode)
-        self._check_tag(node, _MAP_TAG)
-        return dict(self._pairs(node, path, depth))
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                self._check_tag(node, _SEQ_TAG)
+                return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            assert isinstance(node, MappingNode)
+            self._check_tag(node, _MAP_TAG)
+            return self._pairs(node, path, depth)
+        finally:
+            self.active.discard(id(node))
 
-    def _pairs(self, node: MappingNode, path: PathKey, depth: int) -> Iterator[tuple[str, Any]]:
-        self.constructor.flatten_mapping(node)  # resolves '<<' merge keys
+    def _pairs(self, node: MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
+        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        self.constructor.flatten_mapping(node)  # resolves '<<' merge keys; merged pairs come first
+        merged = len(node.value) - explicit
+        out: dict[str, Any] = {}
         seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
+        for key_node, value_node in node.value[merged:]:
             key = self._key(key_node)
-            kpath = (*path, key)
             mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in seen:
                 self.problems.append(
-                    src_problem(self.src, *mark, f"duplicate key '{key}' (first defined on line {seen[key]})")
+                    src_problem(
+                        self.src,
+                        *mark,
+                        f"duplicate key '{key}' (first defined on line {seen[key]}); keep one of them",
+                    )
                 )
                 continue
             seen[key] = mark[0]
-            self.src.key_marks[kpath] = mark
-            yield key, self.build(value_node, kpath, depth + 1)
+            self.src.key_marks[(*path, key)] = mark
+            out[key] = self.build(value_node, (*path, key), depth + 1)
+        # Keys written out override merged ones, and the first merged mapping wins (YAML's rule),
+        # which is the last pair in PyYAML's flattened order.
+        for key_node, value_node in reversed(node.value[:merged]):
+            key = self._key(key_node)
+            if key not in out:
+                self.src.key_marks[(*path, key)] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+                out[key] = self.build(value_node, (*path, key), depth + 1)
+        return out
 
     def _key(self, node: Node) -> str:
         if isinstance(node, ScalarNode):
@@ -225,8 +326,8 @@ class _Builder:
 
     def _check_scalar_tag(self, node: ScalarNode) -> None:
         if node.tag not in _SAFE_SCALAR_TAGS:
-            raise _Refused(node, f"unsupported YAML tag {node.tag!r}; descriptors hold plain data only")
+            raise _Refused(node, _tag_message(node))
 
     def _check_tag(self, node: Node, expected: str) -> None:
         if node.tag != expected:
-            raise _Refused(node, f"unsupported YAML tag {node.tag!r}; descriptors hold plain data only")
+            raise _Refused(node, _tag_message(node))

@@ -111,7 +111,9 @@ def flag_value(raw: object, plain: str | None) -> tuple[str, bool, bool]:
 def build_model(src: Source) -> tuple[Model | None, list[Problem]]:
     """Validate ``src`` and build its Model; None when there are errors (all of them reported)."""
     if not isinstance(src.data, dict):
-        got = "a list" if isinstance(src.data, list) else f"a single {type(src.data).__name__} value"
+        from .schema import type_name
+
+        got = "a list" if isinstance(src.data, list) else f"a single {type_name(src.data)} value"
         return None, [src.problem((), f"a descriptor must be a mapping with a 'model:' block, not {got}")]
     problems = validate(src)
     if any(p.is_error for p in problems):

@@ -9,6 +9,7 @@ previous one.
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,9 @@ def load_descriptor(
     ``serve`` reloads only the descriptors whose bytes changed, so this is the unit it caches.
     """
     display = display_path(path, config.root)
+    escape = link_escape(config, path)
+    if escape is not None:
+        return None, [Problem(Location(display, 1, 1), escape)]
     if raw is None:
         src, found = load_stage.load_file(path, display)
     else:
@@ -97,6 +101,72 @@ def load_descriptor(
         return None, found
     model, more = build_model(src)
     return model, found + more
+
+
+def link_escape(config: Config, path: Path) -> str | None:
+    """Why the symlink ``path`` may not be read, or None when it is not a link that leaves.
+
+    A descriptor or template that is a link to ``/etc/passwd`` or to another checkout would put
+    files from outside the project into a public site (and into error messages that quote
+    lines). Links that stay inside the project, or inside the configured models and templates
+    directories, are fine.
+    """
+    if not path.is_symlink():
+        return None
+    target = os.readlink(path)
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return f"symlink to {target} points nowhere (missing target or a loop); fix or delete the link"
+    roots = (config.root, config.models, config.templates)
+    if any(real.is_relative_to(r.resolve()) for r in roots):
+        return None
+    return (
+        f"symlink to {target} leaves the project; links must stay inside it "
+        "(copy the file into the project instead)"
+    )
+
+
+def check_templates(config: Config) -> list[Problem]:
+    """Problems with the project's template files themselves, found before rendering.
+
+    Jinja would follow a link out of the project, silently fall back to the built-in template
+    when a link is dangling, and fail without a location on a file that is not UTF-8.
+    """
+    problems: list[Problem] = []
+    if not config.templates.is_dir():
+        return problems
+    for folder, dirs, files in os.walk(config.templates):
+        for name in sorted([*dirs, *files]):
+            path = Path(folder) / name
+            display = display_path(path, config.root)
+            escape = link_escape(config, path)
+            if escape is not None:
+                problems.append(Problem(Location(display, 1, 1), escape))
+                if name in dirs:
+                    dirs.remove(name)
+            elif name in files and name.endswith(".j2"):
+                problems += _utf8_problems(path, display)
+    return problems
+
+
+def _utf8_problems(path: Path, display: str) -> list[Problem]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [Problem(Location(display, 1, 1), f"cannot read template: {exc.strerror or exc}")]
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return [
+            Problem(
+                Location(display, line, col),
+                f"template is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+            )
+        ]
+    return []
 
 
 def collisions(models: list[Model]) -> list[Problem]:
@@ -187,10 +257,16 @@ def render_site(config: Config, models: list[Model]) -> tuple[dict[str, bytes], 
     renderer = SiteRenderer(config)
     plan: dict[str, bytes] = {}
     problems: list[Problem] = []
+    broken_templates: set[Location] = set()
     for model in models:
         try:
             plan.update(model_outputs(renderer, model))
         except RenderError as exc:
+            # A syntax error is the template's, not the model's: say it once, not once per model.
+            if exc.template_level and exc.problem.location in broken_templates:
+                continue
+            if exc.template_level:
+                broken_templates.add(exc.problem.location)
             problems.append(exc.problem)
     site, found = site_outputs(renderer, models, plan)
     plan.update(site)
@@ -246,6 +322,7 @@ def asset_bytes(config: Config, name: str) -> bytes:
 def run(config: Config) -> Result:
     """The whole pipeline without writing: what ``check`` reports and ``build`` publishes."""
     models, problems = load_models(config)
+    problems += check_templates(config)
     result = Result(models=models)
     if not any(p.is_error for p in problems):
         result.plan, render_problems = render_site(config, models)

@@ -20,9 +20,11 @@ from .templates import BUILTIN_TEMPLATES
 class RenderError(Exception):
     """A template failed; carries the located problem."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, *, template_level: bool = False) -> None:
         super().__init__(problem.message)
         self.problem = problem
+        #: True when the template itself is broken, whatever the model (a syntax error).
+        self.template_level = template_level
 
 
 def template_display(filename: str | None, root: Path) -> str:
@@ -65,12 +67,19 @@ def render(env: Environment, name: str, context: dict[str, Any], *, root: Path, 
     except TemplateSyntaxError as exc:
         where = template_display(exc.filename, root)
         loc = Location(where, exc.lineno or 0, 0)
-        msg = f"template syntax error: {exc.message}"
-        raise RenderError(Problem(loc, msg, source_line=_source_line(exc.filename, exc.lineno))) from exc
+        msg = f"template syntax error: {exc.message} (found while rendering {for_what})"
+        problem = Problem(loc, msg, source_line=_source_line(exc.filename, exc.lineno))
+        raise RenderError(problem, template_level=True) from exc
+    except UnicodeDecodeError as exc:
+        loc = Location(template_display(None, root), 0, 0)
+        msg = f"a template is not valid UTF-8 ({exc.reason}) (rendering {for_what}); save it as UTF-8"
+        raise RenderError(Problem(loc, msg), template_level=True) from exc
     except TemplateNotFound as exc:
         filename, line = _template_frame(exc)
         loc = Location(template_display(filename, root), line, 0)
-        raise RenderError(Problem(loc, f"template not found: {exc.name} (rendering {for_what})")) from exc
+        raise RenderError(
+            Problem(loc, f"template not found: {exc.name} (rendering {for_what}); create it or fix the name")
+        ) from exc
     except (
         UndefinedError,
         TemplateError,
@@ -85,4 +94,12 @@ def render(env: Environment, name: str, context: dict[str, Any], *, root: Path, 
         loc = Location(template_display(filename, root), line, 0)
         kind = "undefined value" if isinstance(exc, UndefinedError) else "template error"
         msg = f"{kind}: {exc} (rendering {for_what})"
+        raise RenderError(Problem(loc, msg, source_line=_source_line(filename, line))) from exc
+    except RecursionError as exc:
+        filename, line = _template_frame(exc)
+        loc = Location(template_display(filename, root), line, 0)
+        msg = (
+            f"template recursion too deep: an include, import or macro calls itself without end "
+            f"(rendering {for_what}); add a condition that stops it"
+        )
         raise RenderError(Problem(loc, msg, source_line=_source_line(filename, line))) from exc

@@ -256,6 +256,7 @@ _A |= {"number": "a number", "boolean": "a boolean"}
 _EXAMPLES = {
     "model": "model: with name, description and task indented below it",
     "name": 'name: "@cf/acme/my-model"',
+    "task.name": 'name: "Text Generation"',
     "description": 'description: "One or two plain sentences."',
     "task": "task: with name: Text Generation indented below it",
     "property_id": 'property_id: "beta"',
@@ -265,7 +266,7 @@ _EXAMPLES = {
 
 def _missing_message(key: str, path: PathKey) -> str:
     where = f"'{_field_name(path)}'" if path else "the descriptor"
-    example = _EXAMPLES.get(key)
+    example = _EXAMPLES.get(f"{path[-1]}.{key}" if path else key) or _EXAMPLES.get(key)
     return f"missing required key '{key}' in {where}" + (f"; add {example}" if example else "")
 
 
