@@ -79,6 +79,8 @@
   function onBuild(event) {
     var data;
     try { data = JSON.parse(event.data); } catch (e) { return; }
+    // Marks the live connection (tests and curious readers can see it in the inspector).
+    document.documentElement.setAttribute("data-docs-build-live", "connected");
     if (data.server !== server || affectsPage(data.changed)) {
       // The new bytes are already being served (the server publishes before it tells us).
       location.reload();
