@@ -117,7 +117,7 @@ def build_model(src: Source) -> tuple[Model | None, list[Problem]]:
         return None, [src.problem((), f"a descriptor must be a mapping with a 'model:' block, not {got}")]
     problems = validate(src)
     if any(p.is_error for p in problems):
-        return None, problems
+        return None, problems + _property_warnings(src)
     data: dict[str, Any] = src.data
     m: dict[str, Any] = data["model"]
     properties, flags, prop_problems = _properties(src, m.get("properties") or [])
@@ -197,6 +197,27 @@ def _properties(src: Source, items: list[dict[str, Any]]) -> tuple[list[Property
         flags[pid] = flags[pid] or is_true
         props.append(Property(pid, text, loc))
     return props, flags, problems
+
+
+def _property_warnings(src: Source) -> list[Problem]:
+    """Flag-value warnings for a descriptor that fails the schema elsewhere.
+
+    An author fixing a misspelt key should not need a second round to learn that ``value: yes``
+    is wrong too; so when the property list itself is well formed, its warnings come along.
+    """
+    m = src.data.get("model")
+    items = m.get("properties") if isinstance(m, dict) else None
+    if not isinstance(items, list) or not all(_well_formed(item) for item in items):
+        return []
+    return _properties(src, items)[2]
+
+
+def _well_formed(item: object) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("property_id"), str)
+        and isinstance(item.get("value"), str | bool | int | float)
+    )
 
 
 def _shown(raw: object, plain: str | None) -> str:
