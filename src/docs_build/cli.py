@@ -154,15 +154,28 @@ _base_url = click.option("--base-url", metavar="URL", help="Absolute URL the sit
 @_strict
 @_date_opt
 @_base_url
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for another build writing the same output directory.",
+)
 @click.pass_obj
 def build(
-    state: State, out: Path | None, strict: bool | None, date: str | None, base_url: str | None
+    state: State,
+    out: Path | None,
+    strict: bool | None,
+    date: str | None,
+    base_url: str | None,
+    lock_timeout: float,
 ) -> None:
     """Build the site into the output directory, replacing it atomically."""
     started = time.perf_counter()
     with _guarded(state):
         from .pipeline import project_paths, run
-        from .write import check_out_dir, publish
+        from .write import check_out_dir
 
         config = _config(
             state,
@@ -182,13 +195,41 @@ def build(
             sys.exit(EXIT_CONTENT)
         from .config import source_date_epoch
 
-        publish(config.out, result.plan, mtime=source_date_epoch())
+        _publish(config.out, result.plan, source_date_epoch(), lock_timeout)
         pages = len(result.models) + 1
         elapsed = time.perf_counter() - started
         click.echo(
             f"docs-build: wrote {pages} pages ({len(result.plan)} files) to {config.out} "
             f"in {elapsed:.2f}s; {_summary(result.problems)}"
         )
+
+
+def _publish(out: Path, plan: dict[str, bytes], mtime: int | None, lock_timeout: float) -> None:
+    """Swap the new site in under the output lock; failures say what happened and what to do."""
+    import errno
+
+    from .lock import LockTimeout, output_lock
+    from .write import publish
+
+    try:
+        with output_lock(out, lock_timeout):
+            publish(out, plan, mtime=mtime)
+    except LockTimeout as exc:
+        click.echo(f"docs-build: error: {exc}", err=True)
+        sys.exit(EXIT_CONTENT)
+    except OSError as exc:
+        remedy = {
+            errno.ENOSPC: "free some disk space",
+            errno.EDQUOT: "free some disk space (quota exceeded)",
+            errno.EROFS: "the file system is read-only; choose another --out",
+        }.get(exc.errno or 0, f"make {out.parent} writable or choose another --out")
+        where = f" ({exc.filename})" if exc.filename else ""
+        click.echo(
+            f"docs-build: error: could not write the site: {exc.strerror or exc}{where}; {remedy}. "
+            f"{out} was left as it was",
+            err=True,
+        )
+        sys.exit(EXIT_CONTENT)
 
 
 @cli.command()

@@ -14,8 +14,10 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import glob
 import os
 import shutil
+import time
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
@@ -80,8 +82,13 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(b))
 
 
+#: Test hook: seconds to sleep after each file, so a test can interrupt a build mid-write.
+SLOW_WRITE_ENV = "DOCS_BUILD_TEST_SLOW_WRITE"
+
+
 def write_tree(root: Path, plan: Mapping[str, bytes], mtime: int | None) -> None:
     """Write every planned file under ``root`` (which must be new and empty)."""
+    pause = float(os.environ.get(SLOW_WRITE_ENV) or 0)
     made: set[Path] = set()
     for rel in sorted(plan):
         target = root / rel
@@ -92,7 +99,33 @@ def write_tree(root: Path, plan: Mapping[str, bytes], mtime: int | None) -> None
         target.write_bytes(plan[rel])
         if mtime is not None:
             os.utime(target, (mtime, mtime))
+        if pause:
+            time.sleep(pause)
     (root / MARKER).write_bytes(MARKER_TEXT)
+
+
+def remove_stale(out: Path) -> None:
+    """Delete temporary siblings left by builds that died (``SIGKILL``, power loss).
+
+    They are named ``.<out>.tmp-<pid>`` / ``.<out>.old-<pid>``; one whose process is gone can
+    never be finished, while a live process's directory is left alone.
+    """
+    for path in out.parent.glob(f".{glob.escape(out.name)}.*-*"):
+        kind, _, pid = path.name.removeprefix(f".{out.name}.").partition("-")
+        if kind in ("tmp", "old") and pid.isdigit() and not _alive(int(pid)) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def publish(out: Path, plan: Mapping[str, bytes], *, mtime: int | None = None) -> None:
@@ -103,6 +136,7 @@ def publish(out: Path, plan: Mapping[str, bytes], *, mtime: int | None = None) -
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     for stale in (tmp, old):
         shutil.rmtree(stale, ignore_errors=True)
+    remove_stale(out)
     try:
         tmp.mkdir()
         write_tree(tmp, plan, mtime)

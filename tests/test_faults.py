@@ -1,0 +1,285 @@
+"""Faults around a good build: signals, unwritable or full disks, concurrent builds, serve.
+
+In every case the previous ``build/`` stays byte-identical, no temporary directory is left, and
+the message says what happened and what to do.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bad.harness import before, copy_base, listing, run
+from conftest import snapshot
+from docs_build.lock import LockTimeout, lock_path, output_lock
+from docs_build.write import SLOW_WRITE_ENV
+
+
+@pytest.fixture(scope="module")
+def built_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = copy_base(tmp_path_factory.mktemp("faults") / "proj")
+    assert run(project, "build").exit_code == 0
+    return project
+
+
+@pytest.fixture
+def project(built_base: Path, tmp_path: Path) -> Path:
+    return copy_base(tmp_path / "proj", built_base)
+
+
+def change_content(project: Path) -> None:
+    """An edit that changes every page, so a leaked partial write would show."""
+    for path in (project / "models").glob("*.yaml"):
+        path.write_text(path.read_text().replace("A small", "An edited"), encoding="utf-8")
+
+
+def leftovers(project: Path) -> list[str]:
+    return sorted(p.name for p in project.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+
+
+# --------------------------------------------------------------------------------------------
+# Signals: a real process, interrupted while it writes the new site.
+
+
+def start_build(project: Path, *args: str, slow: float = 0.2) -> subprocess.Popen[str]:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", SLOW_WRITE_ENV: str(slow)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "docs_build", "-C", str(project), "build", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for_partial_write(project: Path, proc: subprocess.Popen[str], timeout: float = 60) -> Path:
+    """Block until the build has written at least one file into its temporary directory."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        for tmp in project.glob(".build.tmp-*"):
+            if any(p.is_file() for p in tmp.rglob("*")):
+                return tmp
+        time.sleep(0.01)
+    proc.kill()
+    raise AssertionError("the build never started writing")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_mid_write_keeps_previous_site(signum: int, project: Path) -> None:
+    change_content(project)
+    was = before(project)
+    proc = start_build(project)
+    tmp = wait_for_partial_write(project, proc)
+    proc.send_signal(signum)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip() == "docs-build: interrupted; the previous output was left as it was"
+    assert not tmp.exists() and leftovers(project) == []
+    assert snapshot(project / "build") == was.site
+    assert listing(project) == was.files
+
+
+def test_signal_during_first_build_leaves_nothing(project: Path) -> None:
+    import shutil
+
+    shutil.rmtree(project / "build")
+    proc = start_build(project)
+    wait_for_partial_write(project, proc)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert not (project / "build").exists() and leftovers(project) == []
+
+
+def test_killed_build_leaves_temporaries_that_the_next_build_removes(project: Path) -> None:
+    """SIGKILL cannot be handled; the next build cleans up after the dead one."""
+    proc = start_build(project)
+    wait_for_partial_write(project, proc)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert leftovers(project), "SIGKILL should have left the temporary directory"
+    was = snapshot(project / "build")
+    result = run(project, "build")
+    assert result.exit_code == 0, result.output
+    assert leftovers(project) == []
+    assert snapshot(project / "build") == was  # same inputs, same site
+
+
+# --------------------------------------------------------------------------------------------
+# Unwritable and full output locations (simulated in-process: the suite may run as root, where
+# permissions do not stop writes, and no tmpfs can be mounted).
+
+
+def fail_writes(monkeypatch: pytest.MonkeyPatch, err: int, *, method: str = "write_bytes") -> None:
+    """Make writes into a temporary build directory fail with ``err``, as the kernel would."""
+    original = getattr(Path, method)
+
+    def failing(self: Path, *args: object, **kwargs: object) -> object:
+        if ".build.tmp-" in str(self):
+            raise OSError(err, os.strerror(err), str(self))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, method, failing)
+
+
+FAULTS = {
+    "disk-full": (errno.ENOSPC, "write_bytes", "No space left on device", "free some disk space"),
+    "quota": (errno.EDQUOT, "write_bytes", "Disk quota exceeded", "free some disk space (quota exceeded)"),
+    "read-only-fs": (errno.EROFS, "mkdir", "Read-only file system", "choose another --out"),
+    "permission": (errno.EACCES, "mkdir", "Permission denied", "writable or choose another --out"),
+    "io-error": (errno.EIO, "write_bytes", "Input/output error", "writable or choose another --out"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAULTS))
+def test_unwritable_output_keeps_previous_site(
+    case: str, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    err, method, text, remedy = FAULTS[case]
+    change_content(project)
+    was = before(project)
+    fail_writes(monkeypatch, err, method=method)
+    result = run(project, "build")
+    monkeypatch.undo()
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith(f"docs-build: error: could not write the site: {text} (")
+    assert remedy in result.stderr and "was left as it was" in result.stderr
+    assert snapshot(project / "build") == was.site
+    assert listing(project) == was.files
+
+
+def test_failure_after_the_last_file_keeps_previous_site(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The marker is written last; failing there must not publish a site without it."""
+    change_content(project)
+    was = before(project)
+    original = Path.write_bytes
+
+    def failing(self: Path, data: bytes) -> int:
+        if self.name == ".docs-build-output":
+            raise OSError(errno.ENOSPC, "No space left on device", str(self))
+        return original(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", failing)
+    result = run(project, "build")
+    monkeypatch.undo()
+    assert result.exit_code == 1 and "No space left on device" in result.stderr
+    assert snapshot(project / "build") == was.site and listing(project) == was.files
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_really_read_only_parent(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ro" / "site"
+    assert run(project, "build", "--out", str(out)).exit_code == 0
+    was = snapshot(out)
+    change_content(project)
+    out.parent.chmod(0o555)
+    try:
+        result = run(project, "build", "--out", str(out))
+    finally:
+        out.parent.chmod(0o755)
+    assert result.exit_code == 1 and "could not write the site" in result.stderr
+    assert snapshot(out) == was
+
+
+# --------------------------------------------------------------------------------------------
+# Two builds at once: the lock beside the output directory.
+
+
+def test_lock_file_sits_beside_the_output_not_inside(project: Path) -> None:
+    assert lock_path(project / "build") == project / ".build.lock"
+    assert (project / ".build.lock").is_file()
+    assert not (project / "build" / ".build.lock").exists()
+
+
+def test_second_build_gives_up_with_a_clear_message(project: Path) -> None:
+    change_content(project)
+    was = before(project)
+    with output_lock(project / "build"):
+        result = run(project, "build", "--lock-timeout", "0.3")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"docs-build: error: another docs-build (pid {os.getpid()}) is writing ")
+    assert "waited 0.3s" in result.stderr and "--lock-timeout" in result.stderr
+    assert snapshot(project / "build") == was.site
+
+
+def test_second_build_waits_for_the_first(project: Path) -> None:
+    change_content(project)
+    held = threading.Event()
+
+    def holder() -> None:
+        with output_lock(project / "build"):
+            held.set()
+            time.sleep(0.5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    held.wait(10)
+    started = time.monotonic()
+    result = run(project, "build", "--lock-timeout", "30")
+    waited = time.monotonic() - started
+    thread.join()
+    assert result.exit_code == 0, result.output
+    assert waited > 0.2  # it did wait (a lower bound only: the machine may be slow, never fast)
+    assert "An edited" in (project / "build/index.md").read_text()
+
+
+def test_lock_times_out_in_process(tmp_path: Path) -> None:
+    out = tmp_path / "build"
+    with output_lock(out), pytest.raises(LockTimeout, match="waited 0s"), output_lock(out, timeout=0):
+        pass
+
+
+def test_two_real_builds_at_once_end_in_one_complete_site(project: Path) -> None:
+    change_content(project)
+    first = start_build(project, slow=0.02)
+    second = start_build(project, slow=0.02)
+    results = [p.communicate(timeout=120) for p in (first, second)]
+    assert (first.returncode, second.returncode) == (0, 0), results
+    assert leftovers(project) == []
+    site = snapshot(project / "build")
+    assert run(project, "build", "--out", str(project.parent / "clean")).exit_code == 0
+    assert site == snapshot(project.parent / "clean")
+
+
+# --------------------------------------------------------------------------------------------
+# A build while serve runs: serve keeps its site in memory and watches only the inputs.
+
+
+@pytest.fixture
+def dev_server(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from docs_build.serve import DevServer
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    server = DevServer(project, host="127.0.0.1", port=0, overrides={}, debug=False)
+    url = server.start()
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def test_build_while_serve_runs(project: Path, dev_server: str) -> None:
+    with urllib.request.urlopen(dev_server, timeout=10) as response:
+        served = response.read()
+    change_content(project)
+    result = run(project, "build")
+    assert result.exit_code == 0, result.output
+    assert "An edited" in (project / "build/index.md").read_text()
+    assert leftovers(project) == []
+    with urllib.request.urlopen(dev_server, timeout=10) as response:
+        assert response.status == 200 and response.read()
+    assert served
