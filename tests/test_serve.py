@@ -425,8 +425,6 @@ def exposed(make_project: MakeProject, serve: Any, tmp_path: Path) -> tuple[Runn
     project = make_project(two_models())
     (project / "models/escape").symlink_to(secret_dir, target_is_directory=True)
     (project / "escape").symlink_to(secret_dir, target_is_directory=True)
-    (project / "templates").mkdir()
-    (project / "templates/escape").symlink_to(secret_dir, target_is_directory=True)
     (project / "secret.txt").write_text("TOP SECRET\n")
     return serve(project), secret_dir
 
@@ -445,6 +443,24 @@ def test_absolute_filesystem_paths_get_404(exposed: tuple[Running, Path]) -> Non
     for target in (str(secret / "secret.txt"), "/etc/passwd", "/proc/self/environ"):
         status, body = site.raw(target.encode())
         assert status == 404 and b"TOP SECRET" not in body
+
+
+def test_symlinked_inputs_leaving_the_project_are_refused_not_served(
+    make_project: MakeProject, serve: Any, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(descriptor("leaked", description="TOP SECRET"))
+    project = make_project(two_models())
+    site = serve(project)
+    events = Events(
+        site.port, f"?server={site.server.state.server_id}&since={site.server.state.snapshot.generation}"
+    )
+    events.next()
+    (project / "models/leaked.yaml").symlink_to(secret)
+    problems = events.next()["problems"]
+    assert any(p["path"] == "models/leaked.yaml" and "leaves the project" in p["message"] for p in problems)
+    assert site.get("/models/leaked/")[0] == 404 and "TOP SECRET" not in site.text("/")
+    events.close()
 
 
 def test_probe_status_is_404_not_400(exposed: tuple[Running, Path]) -> None:

@@ -28,7 +28,15 @@ from . import load as load_stage
 from .config import Config, load_config
 from .errors import Location, Problem, apply_strict, display_path
 from .model import Model
-from .pipeline import SiteRenderer, collisions, load_descriptor, model_outputs, site_outputs, version
+from .pipeline import (
+    SiteRenderer,
+    check_templates,
+    collisions,
+    load_descriptor,
+    model_outputs,
+    site_outputs,
+    version,
+)
 from .render import RenderError
 from .watch import is_ignored
 from .write import check_plan_paths
@@ -79,6 +87,7 @@ class LiveSite:
         self._descriptors: dict[Path, _Descriptor] = {}
         self._plan: dict[str, bytes] = {}
         self._site_keys: frozenset[str] = frozenset()
+        self._template_problems: list[Problem] = []
         self._last_ok = False
 
     # -- what to watch -------------------------------------------------------------------------
@@ -110,6 +119,7 @@ class LiveSite:
             return Outcome(True, self._plan, frozenset(), [], [], 0)  # same bytes: nothing to do
         models = [d.model for d in self._ordered() if d.model is not None]
         problems = scan_problems + [p for d in self._ordered() for p in d.problems] + collisions(models)
+        problems += self._template_problems
         if settings_changed:
             reloaded.insert(0, "templates and config")
         if any(p.is_error for p in problems):
@@ -168,6 +178,7 @@ class LiveSite:
         if self._config_problems:
             return True
         self._settings_digest = digest
+        self._template_problems = check_templates(self.config)
         self._renderer = SiteRenderer(self.config)
         if self.config.models != old_models_dir:
             self._descriptors.clear()
@@ -252,8 +263,9 @@ class LiveSite:
                 entry.render_problems = []
             except RenderError as exc:
                 entry.render_problems = [exc.problem]
-        problems = [p for d in self._ordered() for p in d.render_problems]
-        return rendered, problems
+        # A broken template fails every page the same way: say it once, as ``build`` does.
+        unique = dict.fromkeys(p for d in self._ordered() for p in d.render_problems)
+        return rendered, list(unique)
 
     def _assemble(self, models: list[Model]) -> tuple[dict[str, bytes], list[Problem]]:
         """The whole plan: cached model pages plus freshly rendered site-wide outputs."""

@@ -54,7 +54,8 @@
     var title = problems.length === 1 ? "1 error" : problems.length + " errors";
     panel.appendChild(el("h2", "docs-build-overlay-title",
       "Build failed: " + title + " (still showing the last good build)"));
-    problems.forEach(function (p) {
+    var SHOWN = 20; // a template error can fail every page; the terminal has the full list
+    problems.slice(0, SHOWN).forEach(function (p) {
       var item = el("section", "docs-build-problem");
       var head = el("p", "docs-build-problem-head");
       head.appendChild(el("code", "docs-build-location", p.location));
@@ -67,6 +68,9 @@
       }
       panel.appendChild(item);
     });
+    if (problems.length > SHOWN) {
+      panel.appendChild(el("p", "docs-build-more", "… and " + (problems.length - SHOWN) + " more (see the terminal)"));
+    }
     var close = el("button", "docs-build-overlay-close", "×");
     close.type = "button";
     close.setAttribute("aria-label", "Hide until the next build");
