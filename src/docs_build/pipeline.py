@@ -18,12 +18,13 @@ from typing import Any
 from markupsafe import Markup
 
 from . import load as load_stage
+from .apischema import api_doc
 from .config import Config
 from .convert import convert, pygments_css
 from .errors import Location, Problem, apply_strict, display_path
 from .model import Model, build_model
 from .render import RenderError, render
-from .site import Catalog, badges, build_catalog
+from .site import Catalog, badges, build_catalog, facts, links, page_sections
 from .templates import BUILTIN_DIR, make_environment
 from .write import check_plan_paths
 
@@ -213,7 +214,7 @@ class SiteRenderer:
 
     def sections(self, model: Model) -> list[str]:
         """Section names of a model page, in order; templates decide what each one shows."""
-        return ["responses"]
+        return page_sections(model)
 
     def model_page(self, model: Model) -> tuple[str, str]:
         """(Markdown, HTML) of one model's page."""
@@ -222,6 +223,9 @@ class SiteRenderer:
             "model": model,
             "badges": badges(model, self.config.build_date),
             "sections": self.sections(model),
+            "links": links(model),
+            "facts": facts(model),
+            "api": api_doc(model.input_schema, model.output_schema),
         }
         markdown = self._render("model.md.j2", context, model.source)
         page = {

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import re
 from dataclasses import dataclass
 
-from .model import Model
+import yaml
+
+from .model import KNOWN_FLAGS, Model
+from .templates import BUILTIN_DIR
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,74 @@ def build_catalog(models: list[Model], today: dt.date, task_labels: dict[str, st
             )
         )
     return Catalog(groups, models)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A header link from a property such as ``info``; ``url`` is empty unless http(s)."""
+
+    label: str
+    url: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A property shown in the model page's property table: label and value as written."""
+
+    id: str
+    label: str
+    value: str
+
+
+_HTTP = re.compile(r"https?://[^\s/?#]+\S*\Z", re.IGNORECASE)
+
+
+@functools.cache
+def property_labels() -> dict[str, dict[str, str]]:
+    """The built-in label map (``builtin/properties.yml``): ``links`` and ``limits``, id → label."""
+    data = yaml.safe_load((BUILTIN_DIR / "properties.yml").read_text(encoding="utf-8"))
+    groups = ("links", "limits")
+    return {group: {str(k): str(v) for k, v in (data.get(group) or {}).items()} for group in groups}
+
+
+def links(model: Model) -> list[Link]:
+    """Links from the link properties (``info``, ``terms``), in descriptor order.
+
+    Only http and https URLs become links; anything else (``javascript:``, a bare word) is kept
+    as text, so a descriptor cannot make a page link somewhere a reader would not expect.
+    """
+    labels = property_labels()["links"]
+    found: list[Link] = []
+    for p in model.properties:
+        if p.id in labels and p.value.strip():
+            value = p.value.strip()
+            found.append(Link(labels[p.id], value if _HTTP.match(value) else "", value))
+    return found
+
+
+def facts(model: Model) -> list[Fact]:
+    """Every property that is neither a flag (shown as a badge) nor a link, labelled.
+
+    Ids without a label are shown under their raw id: an unknown property is information the
+    author wanted published, so it is never dropped.
+    """
+    labels = property_labels()
+    found: list[Fact] = []
+    for p in model.properties:
+        if p.id in KNOWN_FLAGS or p.id in labels["links"]:
+            continue
+        found.append(Fact(p.id, labels["limits"].get(p.id, p.id), p.value))
+    return found
+
+
+#: Sections of a text-generation page; other tasks have no Prompting section.
+TEXT_GENERATION_SECTIONS = ("code-examples", "prompting", "responses", "api-schema")
+DEFAULT_SECTIONS = ("code-examples", "responses", "api-schema")
+
+
+def page_sections(model: Model) -> list[str]:
+    """Section names of a model page in order; each is a template looked up per model and task."""
+    if model.task_type == "text-generation":
+        return list(TEXT_GENERATION_SECTIONS)
+    return list(DEFAULT_SECTIONS)

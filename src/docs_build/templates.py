@@ -69,6 +69,27 @@ def inline_code(value: object) -> Markup:
     return Markup(f"{fence}{pad}{text}{pad}{fence}")
 
 
+def cell_code(value: object) -> Markup:
+    """An inline code span for a GFM table cell: a ``|`` inside would end the cell, so it is
+    written ``\\|``, which the table parser turns back into ``|`` inside the code span."""
+    return Markup(inline_code(value).replace("|", "\\|"))
+
+
+def link_url(value: object) -> Markup:
+    """An http(s) URL made safe as a Markdown link destination (``[text]({{ url|url }})``).
+
+    Characters that could end the destination or start Markdown (spaces, parentheses, angle
+    brackets, backslashes, backticks, quotes) are percent-encoded; other schemes are refused,
+    so templates must only print URLs they have checked (see ``site.links``).
+    """
+    from urllib.parse import quote
+
+    text = str(value).strip()
+    if not re.match(r"https?://", text, re.IGNORECASE):
+        raise ValueError(f"not an http(s) URL: {text!r}")
+    return Markup(quote(text, safe=":/?#[]@!$&*+,;=%-._~"))
+
+
 def to_json(value: object, indent: int | None = 2) -> Markup:
     """Pretty JSON for a fenced ``json`` block; stable key order as given."""
     return Markup(json.dumps(value, indent=indent, ensure_ascii=False))
@@ -94,5 +115,7 @@ def make_environment(project_templates: Path | None) -> Environment:
         finalize=_finalize,
         auto_reload=False,
     )
-    env.filters.update(code=code, inline_code=inline_code, json=to_json, md=md_escape)
+    env.filters.update(
+        code=code, inline_code=inline_code, json=to_json, md=md_escape, url=link_url, cell_code=cell_code
+    )
     return env
