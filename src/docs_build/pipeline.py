@@ -22,13 +22,15 @@ from .apischema import api_doc
 from .config import Config
 from .convert import convert, pygments_css
 from .errors import Location, Problem, apply_strict, display_path
+from .extras import site_files
+from .links import check_links
 from .model import Model, build_model
 from .render import RenderError, render
 from .site import Catalog, badges, build_catalog, facts, links, page_sections
 from .templates import BUILTIN_DIR, make_environment
 from .write import check_plan_paths
 
-ASSETS = ("style.css", "theme.js")
+ASSETS = ("style.css", "theme.js", "search.js", "catalog.js")
 
 
 def version() -> str:
@@ -312,6 +314,9 @@ def site_outputs(
     for name in ASSETS:
         plan[f"assets/{name}"] = asset_bytes(config, name)
     plan["assets/pygments.css"] = pygments_css().encode("utf-8")
+    extra, found = site_files(renderer, catalog)  # llms.txt, sitemap.xml, 404.html, search index
+    plan.update(extra)
+    problems += found
     return plan, problems
 
 
@@ -331,6 +336,8 @@ def run(config: Config) -> Result:
     if not any(p.is_error for p in problems):
         result.plan, render_problems = render_site(config, models)
         problems += render_problems
+        if not any(p.is_error for p in render_problems):  # a missing page would be reported twice
+            problems += check_links(result.plan)
     result.problems = apply_strict(problems, config.strict)
     return result
 
