@@ -102,6 +102,9 @@
     if (!form || !body) { return; }
     var groups = collectGroups(body, Array.prototype.slice.call(form.querySelectorAll("option[data-heading]")));
     var total = groups.reduce(function (n, g) { return n + g.items.length; }, 0);
+    // The bar belongs under the page's title and introduction, right above the first task.
+    var firstGroup = body.querySelector(".catalog-group");
+    if (firstGroup) { body.insertBefore(form, firstGroup); }
     writeState(form, new URLSearchParams(location.search));
     form.hidden = false;
     form.addEventListener("submit", function (event) { event.preventDefault(); });
