@@ -9,6 +9,7 @@ descriptors should hear about all three in one run.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,10 +57,10 @@ class Problem:
 
     def format(self) -> str:
         """``path:line:col: severity: message`` plus the offending line and a caret."""
-        head = f"{self.location}: {self.severity.value}: {self.message}"
+        head = visible(f"{self.location}: {self.severity.value}: {self.message}")
         if self.source_line is None or not self.location.line:
             return head
-        text = self.source_line.rstrip("\r\n").expandtabs(1)
+        text = visible(self.source_line.rstrip("\r\n").expandtabs(1))
         caret = " " * max(self.location.col - 1, 0) + "^"
         return f"{head}\n    {text}\n    {caret}"
 
@@ -72,6 +73,15 @@ class Problem:
             "severity": self.severity.value,
             "message": self.message,
         }
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters shown as ``\\xNN``: a key or value from a descriptor
+    must not be able to send terminal escape sequences to a CI log or a developer's terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 
 def sort_key(problem: Problem) -> tuple[str, int, int, str]:

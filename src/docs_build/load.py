@@ -8,6 +8,7 @@ reported, and only the YAML core tags are accepted, so nothing in a descriptor i
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ _SAFE_SCALAR_TAGS = frozenset(
 )
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 PathKey = tuple[str | int, ...]
 
@@ -87,6 +89,12 @@ def find_descriptors(models_dir: Path) -> list[Path]:
 def load_file(path: Path, display: str) -> tuple[Source, list[Problem]]:
     """Read and parse one descriptor; the Source has ``data`` None when it could not be parsed."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            # Reading a FIFO or a device would block the build forever (or never end).
+            what = "a directory" if path.is_dir() else "not a regular file (a pipe or a device?)"
+            return Source(path, display, ""), [
+                Problem(Location(display, 1, 1), f"{what}, not a descriptor; remove it or rename it")
+            ]
         raw = path.read_bytes()
     except OSError as exc:
         src = Source(path, display, "")
@@ -244,6 +252,7 @@ class _Builder:
         self.count = 0
         #: Nodes being built right now: meeting one again means an alias contains itself.
         self.active: set[int] = set()
+        self.merge_sizes: dict[int, int] = {}
         # A constructor for scalar resolution only (ints, bools, timestamps as YAML 1.1 says).
         self.constructor = yaml.constructor.SafeConstructor()
 
@@ -275,8 +284,39 @@ class _Builder:
         finally:
             self.active.discard(id(node))
 
+    def _merged_size(self, node: MappingNode, active: frozenset[int] = frozenset()) -> int:
+        """Pairs ``node`` has once its ``<<`` merges are flattened, computed without flattening.
+
+        PyYAML's ``flatten_mapping`` copies merged pairs eagerly, so eight levels of fifty merges
+        would build 50**8 pairs before our value count ever sees them.
+        """
+        if id(node) in self.merge_sizes:
+            return self.merge_sizes[id(node)]
+        if id(node) in active:
+            raise _Refused(
+                node, "a '<<' merge includes the mapping that contains it (recursive data); remove it"
+            )
+        total = 0
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                total += 1
+                continue
+            subs = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for sub in subs:
+                if isinstance(sub, MappingNode):
+                    total += self._merged_size(sub, active | {id(node)})
+            if total > MAX_NODES:
+                raise _Refused(
+                    node,
+                    f"'<<' merges expand to more than {MAX_NODES} values; write the values out instead",
+                )
+        self.merge_sizes[id(node)] = total
+        return total
+
     def _pairs(self, node: MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
-        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        if any(k.tag == _MERGE_TAG for k, _ in node.value):
+            self._merged_size(node)
+        explicit = sum(1 for k, _ in node.value if k.tag != _MERGE_TAG)
         self.constructor.flatten_mapping(node)  # resolves '<<' merge keys; merged pairs come first
         merged = len(node.value) - explicit
         out: dict[str, Any] = {}

@@ -236,6 +236,10 @@ def _json_schema(
         return raw, []
     try:
         parsed = json.loads(raw)
+    except RecursionError:
+        return None, [
+            src.problem(("json_schema", part), f"json_schema.{part} nests too deeply; simplify the schema")
+        ]
     except json.JSONDecodeError as exc:
         return None, [
             src.problem(
