@@ -19,7 +19,11 @@ GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 VALID = sorted(p.name for p in PROJECTS.iterdir() if (GOLDEN / p.name).is_dir() or p.name == "basic")
-FAILING = sorted(p.name for p in PROJECTS.iterdir() if p.is_dir() and p.name not in VALID)
+#: Valid projects checked by their own tests instead of a golden tree (tests/test_pages.py).
+GOLDEN_FREE = {"catalog"}
+FAILING = sorted(
+    p.name for p in PROJECTS.iterdir() if p.is_dir() and p.name not in VALID and p.name not in GOLDEN_FREE
+)
 
 
 def _copy(name: str, tmp_path: Path) -> Path:

@@ -77,7 +77,8 @@ def sitemap_xml(urls: list[str], base: str) -> str:
     stay relative to the site root and a comment says how to fix that."""
     head = ['<?xml version="1.0" encoding="UTF-8"?>']
     if not base:
-        head.append("<!-- relative locations: set base_url (or --base-url) to publish absolute URLs -->")
+        # No "--" in the text: XML forbids it inside comments.
+        head.append("<!-- relative locations: set base_url in docs-build.toml for absolute URLs -->")
     head.append('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
     body = [f"  <url><loc>{xml_escape(_absolute(base, url) or './')}</loc></url>" for url in urls]
     return "\n".join([*head, *body, "</urlset>"]) + "\n"

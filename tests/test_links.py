@@ -1,0 +1,119 @@
+"""links: the internal link and anchor checker over built HTML."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import MakeProject, RunCli, descriptor
+from docs_build.links import check_links, resolve, scan
+
+
+def _page(body: str, ids: str = "") -> bytes:
+    return f"<!doctype html><html><head></head><body>{ids}{body}</body></html>".encode()
+
+
+@pytest.mark.parametrize(
+    ("page", "ref", "expected"),
+    [
+        ("index.html", "models/a/", ("models/a/index.html", "")),
+        ("models/a/index.html", "../../", ("index.html", "")),
+        ("models/a/index.html", "../../#task", ("index.html", "task")),
+        ("models/a/index.html", "#api-schema", ("models/a/index.html", "api-schema")),
+        ("models/a/index.html", "index.md", ("models/a/index.md", "")),
+        ("models/a/index.html", "../../?task=x", ("index.html", "")),
+        ("models/a/index.html", "?q=1", ("models/a/index.html", "")),
+        ("models/a/index.html", "/assets/style.css", ("assets/style.css", "")),
+        ("models/a/index.html", "../b/%20x.html", ("models/b/ x.html", "")),
+        ("index.html", "../outside.html", ("../outside.html", "")),
+        ("index.html", "https://example.com/x", None),
+        ("index.html", "//cdn.example.com/x.js", None),
+        ("index.html", "mailto:a@example.com", None),
+        ("index.html", "javascript:alert(1)", None),
+        ("index.html", "data:,", None),
+    ],
+)
+def test_resolve(page: str, ref: str, expected: tuple[str, str] | None) -> None:
+    assert resolve(page, ref) == expected
+
+
+def test_scan_collects_ids_and_references_outside_code() -> None:
+    html = (
+        b'<head><script src="a.js"></script><link rel="stylesheet" href="s.css"></head>'
+        b'<h2 id="x">X <a href="#x">#</a></h2><a name="old"></a>'
+        b'<meta content="a > b" name="d"><img src=pic.png>'
+        b'<pre><code><span id="in-code">&lt;a href="nope"&gt;</span></code></pre>'
+        b"<!-- <a href='commented'> -->"
+    )
+    ids, refs = scan(html)
+    assert ids == {"x", "old"}
+    assert refs == ["a.js", "s.css", "#x", "pic.png"]
+
+
+def test_broken_file_and_anchor_are_reported_as_page_arrow_target() -> None:
+    plan = {
+        "index.html": _page(
+            '<a href="models/a/">a</a><a href="models/b/">b</a><a href="models/a/#nope">n</a>'
+        ),
+        "models/a/index.html": _page('<a href="../../#top">up</a><a href="#here">h</a>', '<p id="here"></p>'),
+    }
+    problems = check_links(plan)
+    messages = [p.message for p in problems]
+    assert messages == [
+        "broken link: index.html \u2192 models/b/ (no file models/b/index.html in the site)",
+        "broken link: index.html \u2192 models/a/#nope (no id 'nope' in models/a/index.html)",
+        "broken link: models/a/index.html \u2192 ../../#top (no id 'top' in index.html)",
+    ]
+    assert [str(p.location) for p in problems] == ["index.html", "index.html", "models/a/index.html"]
+    assert all(not p.is_error for p in problems)
+
+
+def test_directory_without_slash_and_repeated_links() -> None:
+    plan = {
+        "index.html": _page('<a href="models/a">a</a><a href="gone">g</a><a href="gone">g</a>'),
+        "models/a/index.html": _page(""),
+    }
+    assert [p.message for p in check_links(plan)] == [
+        "broken link: index.html \u2192 gone (no file gone in the site)"
+    ]
+
+
+def test_leaving_the_site_is_broken() -> None:
+    problems = check_links({"index.html": _page('<a href="../elsewhere/">x</a>')})
+    assert len(problems) == 1 and "../elsewhere/" in problems[0].message
+
+
+def test_a_built_site_has_no_broken_links(make_project: MakeProject, run_cli: RunCli) -> None:
+    project = make_project(
+        {
+            "tiny-chat.yaml": descriptor("tiny-chat", properties={"lora": "true"}),
+            "tiny-embed.yaml": descriptor(
+                "tiny-embed", task_name="Text Embeddings", task_type="text-embeddings"
+            ),
+        }
+    )
+    result = run_cli(project, "check", "--strict")
+    assert result.exit_code == 0, result.stderr
+    assert "broken link" not in result.stderr
+
+
+def test_a_template_with_a_broken_anchor_warns_and_fails_under_strict(
+    make_project: MakeProject, run_cli: RunCli
+) -> None:
+    project = make_project(
+        templates={
+            "tasks/text-generation/prompting.md.j2": (
+                "## Prompting\n\nSee [the limits](#limits) and [x](../nowhere/).\n"
+            )
+        }
+    )
+    result = run_cli(project, "check")
+    assert result.exit_code == 0
+    assert (
+        "models/tiny-chat/index.html: warning: broken link: models/tiny-chat/index.html \u2192 #limits "
+        "(no id 'limits' in models/tiny-chat/index.html)"
+    ) in result.stderr
+    assert "models/tiny-chat/index.html \u2192 ../nowhere/" in result.stderr
+    strict = run_cli(project, "build", "--strict")
+    assert strict.exit_code == 1
+    assert "error: broken link: models/tiny-chat/index.html \u2192 #limits" in strict.stderr
+    assert not (project / "build").exists()
