@@ -84,7 +84,7 @@ def test_404_page_uses_the_layout_and_links_home(make_project: MakeProject, run_
     assert run_cli(project, "build").exit_code == 0
     html = (project / "build" / "404.html").read_text(encoding="utf-8")
     assert "<title>Page not found · Model catalog</title>" in html
-    assert 'href="assets/style.css"' in html and '<a class="button" href="">' in html
+    assert 'href="./assets/style.css"' in html and '<a class="button" href="./">' in html
 
 
 def test_search_index_is_small_json_in_catalog_order(make_project: MakeProject, run_cli: RunCli) -> None:

@@ -113,7 +113,7 @@ def not_found_page(renderer: SiteRenderer) -> str:
     page = {
         "title": "Page not found",
         "description": "",
-        "root": f"{base}/" if base else "",
+        "root": f"{base}/" if base else "./",
         "markdown_url": "",
         "canonical": "",
         "headings": [],
