@@ -162,6 +162,18 @@ _base_url = click.option("--base-url", metavar="URL", help="Absolute URL the sit
     metavar="SECONDS",
     help="How long to wait for another build writing the same output directory.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Render every page afresh (the cache in .docs-build-cache/ is neither read nor written).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Worker processes (default: one per CPU).",
+)
 @click.pass_obj
 def build(
     state: State,
@@ -170,12 +182,17 @@ def build(
     date: str | None,
     base_url: str | None,
     lock_timeout: float,
+    no_cache: bool,
+    jobs: int | None,
 ) -> None:
     """Build the site into the output directory, replacing it atomically."""
     started = time.perf_counter()
     with _guarded(state):
-        from .pipeline import project_paths, run
-        from .write import check_out_dir
+        import shutil
+
+        from .config import source_date_epoch
+        from .pipeline import Build, project_paths, run
+        from .write import check_out_dir, open_staging, publish
 
         config = _config(
             state,
@@ -185,35 +202,88 @@ def build(
             base_url=base_url,
         )
         check_out_dir(config.out, config.root, project_paths(config))
-        result = run(config)
-        _report(result.problems)
-        if not result.ok:
-            click.echo(
-                f"docs-build: build failed: {_summary(result.problems)}; {config.out} was not changed",
-                err=True,
-            )
-            sys.exit(EXIT_CONTENT)
-        from .config import source_date_epoch
-
-        _publish(config.out, result.plan, source_date_epoch(), lock_timeout)
+        mtime = source_date_epoch()
+        # The lock is held from the first page written to the swap: the cache hard-links pages
+        # of the current output, which another build must not replace meanwhile.
+        with _writing(config.out, lock_timeout):
+            staging = open_staging(config.out)
+            try:
+                cache = None if no_cache else _open_cache(config)
+                progress = _Progress(started)
+                result = run(config, Build(staging, cache, mtime, jobs, progress))
+                progress.done()
+                _report(result.problems)
+                if not result.ok:
+                    summary = _summary(result.problems)
+                    click.echo(f"docs-build: build failed: {summary}; {config.out} was not changed", err=True)
+                    sys.exit(EXIT_CONTENT)
+                publish(config.out, result.plan, mtime=mtime, staged=staging)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            if cache is not None:
+                _save_cache(cache, result, config.out)
         pages = len(result.models) + 1
+        files = len(result.plan) + sum(len(page.files) for page in result.pages.values())
         elapsed = time.perf_counter() - started
+        reused = f", {result.reused} pages reused" if result.reused else ""
         click.echo(
-            f"docs-build: wrote {pages} pages ({len(result.plan)} files) to {config.out} "
+            f"docs-build: wrote {pages} pages ({files} files{reused}) to {config.out} "
             f"in {elapsed:.2f}s; {_summary(result.problems)}"
         )
 
 
-def _publish(out: Path, plan: dict[str, bytes], mtime: int | None, lock_timeout: float) -> None:
-    """Swap the new site in under the output lock; failures say what happened and what to do."""
+def _open_cache(config: Config) -> Any:
+    from .cache import CACHE_DIR, BuildCache, inputs_digest
+    from .pipeline import version
+
+    return BuildCache.open(config.root / CACHE_DIR, inputs_digest(config, version()))
+
+
+def _save_cache(cache: Any, result: Any, out: Path) -> None:
+    """Remember the published pages; a cache that cannot be written only costs speed."""
+    import contextlib
+
+    from .parallel import cache_entries
+
+    with contextlib.suppress(OSError):
+        cache.save(cache_entries(result.pages, out, cache))
+
+
+class _Progress:
+    """A progress bar on a terminal, once a build has taken more than a second."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.shown = 0.0
+        self.active = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if not self.active or now - self.started < 1.0 or (now - self.shown < 0.1 and done < total):
+            return
+        self.shown = now
+        width = 30
+        filled = width * done // max(total, 1)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(f"\rdocs-build: [{bar}] {done}/{total} pages")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+@contextmanager
+def _writing(out: Path, lock_timeout: float) -> Iterator[None]:
+    """Hold the output lock; failures to write say what happened and what to do."""
     import errno
 
     from .lock import LockTimeout, output_lock
-    from .write import publish
 
     try:
         with output_lock(out, lock_timeout):
-            publish(out, plan, mtime=mtime)
+            yield
     except LockTimeout as exc:
         click.echo(f"docs-build: error: {exc}", err=True)
         sys.exit(EXIT_CONTENT)

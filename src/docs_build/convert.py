@@ -43,16 +43,33 @@ class Converted:
 
     html: str
     headings: list[Heading] = field(default_factory=list)
+    #: The text defined link references (``[x]: url``); they reach across the whole page, so
+    #: such a page cannot be converted piecewise (see ``cache.convert_page``).
+    references: bool = False
 
 
 @functools.lru_cache(maxsize=4096)
 def highlight_code(code: str, lang: str) -> str:
     """Pygments HTML for ``code``; cached because examples repeat across many pages."""
-    try:
-        lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=False)
-    except ClassNotFound:
+    lexer = _lexer(lang)
+    if lexer is None:
         return ""  # markdown-it escapes and wraps the plain text itself
-    return str(pygments_highlight(code, lexer, HtmlFormatter(nowrap=True)))
+    return str(pygments_highlight(code, lexer, _formatter()))
+
+
+@functools.cache
+def _lexer(lang: str) -> Any:
+    """One lexer per language (lexers keep no state between calls)."""
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except ClassNotFound:
+        return None
+
+
+@functools.cache
+def _formatter() -> HtmlFormatter[str]:
+    """One formatter: building one computes a whole style sheet, which cost more than the code."""
+    return HtmlFormatter(nowrap=True)
 
 
 def _highlight(code: str, lang: str, _attrs: str) -> str:
@@ -105,7 +122,8 @@ def convert(text: str) -> Converted:
             inline = tokens[i + 1]
             label = "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
             headings.append(Heading(int(tok.tag[1]), label.strip(), str(tok.attrs["id"])))
-    return Converted(md.renderer.render(tokens, md.options, env), headings)
+    html = md.renderer.render(tokens, md.options, env)
+    return Converted(html, headings, references=bool(env.get("references")))
 
 
 def pygments_css() -> str:

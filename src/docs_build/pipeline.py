@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from . import load as load_stage
 from .apischema import api_doc
+from .cache import BuildCache, convert_page
 from .config import Config
-from .convert import convert, pygments_css
+from .convert import pygments_css
 from .errors import Location, Problem, apply_strict, display_path
 from .extras import site_files
-from .links import check_links
 from .model import Model, build_model
 from .render import RenderError, render
 from .site import Catalog, badges, build_catalog, facts, links, page_sections
 from .templates import BUILTIN_DIR, make_environment
 from .write import check_plan_paths
+
+if TYPE_CHECKING:
+    from .parallel import PageResult
 
 ASSETS = ("style.css", "theme.js", "search.js", "catalog.js")
 
@@ -48,6 +51,10 @@ class Result:
     plan: dict[str, bytes] = field(default_factory=dict)
     models: list[Model] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: Per descriptor: the files its page produced (already in the staging directory when
+    #: building) and their digests, for the build cache and the summary.
+    pages: dict[str, PageResult] = field(default_factory=dict)
+    reused: int = 0
 
     @property
     def ok(self) -> bool:
@@ -208,8 +215,10 @@ class SiteRenderer:
     def _render(self, name: str, context: dict[str, Any], for_what: str) -> str:
         return render(self.env, name, context, root=self.config.root, for_what=for_what)
 
-    def _html(self, markdown: str, page: dict[str, Any], template: str, for_what: str, **extra: Any) -> str:
-        converted = convert(markdown)
+    def _html(
+        self, markdown: str, page: dict[str, Any], template: str, for_what: str, name: str = "", **extra: Any
+    ) -> str:
+        converted = convert_page(markdown, name)  # convert(), reusing fragments seen on other pages
         page = {**page, "headings": converted.headings}
         context = {"site": self.site, "page": page, "body": Markup(converted.html), **extra}
         return self._render(template, context, for_what)
@@ -237,7 +246,7 @@ class SiteRenderer:
             "markdown_url": "index.md",
             "canonical": self._canonical(f"models/{model.slug}/"),
         }
-        html = self._html(markdown, page, "page.html.j2", model.source, model=model)
+        html = self._html(markdown, page, "page.html.j2", model.source, model.name, model=model)
         return markdown, html
 
     def index_page(self, catalog: Catalog) -> tuple[str, str]:
@@ -258,30 +267,6 @@ class SiteRenderer:
         return f"{base}/{rel}" if base else ""
 
 
-def render_site(config: Config, models: list[Model]) -> tuple[dict[str, bytes], list[Problem]]:
-    """Stages 3-4 for every page, plus assets; returns the full output plan."""
-    renderer = SiteRenderer(config)
-    plan: dict[str, bytes] = {}
-    problems: list[Problem] = []
-    broken_templates: set[Location] = set()
-    for model in models:
-        try:
-            plan.update(model_outputs(renderer, model))
-        except RenderError as exc:
-            # A syntax error is the template's, not the model's: say it once, not once per model.
-            if exc.template_level and exc.problem.location in broken_templates:
-                continue
-            if exc.template_level:
-                broken_templates.add(exc.problem.location)
-            problems.append(exc.problem)
-    site, found = site_outputs(renderer, models, plan)
-    plan.update(site)
-    problems += found
-    for message in check_plan_paths(plan):
-        problems.append(Problem(Location(display_path(config.out, config.root)), message))
-    return plan, problems
-
-
 def model_outputs(renderer: SiteRenderer, model: Model) -> dict[str, bytes]:
     """The files of one model's page; they depend on that model and the templates only.
 
@@ -299,7 +284,7 @@ def site_outputs(
     """Every output that depends on the whole catalog (index, assets, ...), given the model pages.
 
     ``serve`` calls this after any descriptor change, so site-wide files belong here rather than
-    in :func:`render_site`'s model loop.
+    in the per-model stages.
     """
     config = renderer.config
     plan: dict[str, bytes] = {}
@@ -328,18 +313,95 @@ def asset_bytes(config: Config, name: str) -> bytes:
     return (BUILTIN_DIR / "assets" / name).read_bytes()
 
 
-def run(config: Config) -> Result:
-    """The whole pipeline without writing: what ``check`` reports and ``build`` publishes."""
-    models, problems = load_models(config)
-    problems += check_templates(config)
-    result = Result(models=models)
+def run(config: Config, build: Build | None = None) -> Result:
+    """The whole pipeline: what ``check`` reports and ``build`` publishes.
+
+    load → validate → render → convert run per descriptor in a process pool
+    (:mod:`.parallel`); with ``build.staging`` each page is written there as soon as it exists
+    (``build`` then adds the site-wide files and swaps the directory in), otherwise pages are
+    kept in ``result.plan``. Nothing reaches the output directory here either way. Problems come
+    out in the same order as a one-process run: descriptors in file order, then collisions,
+    template files, rendering, site-wide pages, paths and links.
+    """
+    from . import parallel
+
+    build = build or Build()
+    template_problems = check_templates(config)
+    paths, problems = descriptor_paths(config)
+    render = not any(p.is_error for p in template_problems + problems)
+    result = Result()
+    render_problems: list[Problem] = []
+    broken_templates: set[Location] = set()
+    links: dict[str, parallel.PageLinks] = {}
+    for page in parallel.build_pages(
+        config,
+        paths,
+        render=render,
+        staging=build.staging,
+        cache=build.cache,
+        mtime=build.mtime,
+        workers=build.workers,
+        progress=build.progress,
+    ):
+        problems += page.problems
+        if page.model is not None:
+            result.models.append(page.model)
+        if page.render_problem is not None and not (
+            page.template_level and page.render_problem.location in broken_templates
+        ):
+            # A syntax error is the template's, not the model's: say it once, not once per model.
+            if page.template_level:
+                broken_templates.add(page.render_problem.location)
+            render_problems.append(page.render_problem)
+        result.pages[page.source] = page
+        result.reused += page.reused
+        links.update(parallel.intern_links(page.links))
+        if page.data is not None:
+            result.plan.update(page.data)
+        page.data, page.model, page.problems = None, None, []
+    problems += collisions(result.models) + template_problems
     if not any(p.is_error for p in problems):
-        result.plan, render_problems = render_site(config, models)
         problems += render_problems
+        site, found = site_outputs(SiteRenderer(config), result.models, result.plan)
+        result.plan.update(site)
+        problems += found
+        planned = {rel for page in result.pages.values() for rel in page.files} | set(result.plan)
+        for message in check_plan_paths(dict.fromkeys(planned, b"")):
+            problems.append(Problem(Location(display_path(config.out, config.root)), message))
         if not any(p.is_error for p in render_problems):  # a missing page would be reported twice
-            problems += check_links(result.plan)
+            for rel, data in site.items():
+                if rel.endswith(".html"):
+                    links[rel] = parallel.page_links(rel, data)
+            problems += parallel.check_links(links, planned)
+    else:
+        result.plan = {}
     result.problems = apply_strict(problems, config.strict)
     return result
+
+
+@dataclass
+class Build:
+    """How :func:`run` executes and where pages go: the parts ``check`` leaves at their defaults."""
+
+    staging: Path | None = None  # write pages here (from ``write.open_staging``) instead of the plan
+    cache: BuildCache | None = None  # reuse pages of the last build with the same inputs
+    mtime: int | None = None  # SOURCE_DATE_EPOCH for written files
+    workers: int | None = None  # processes; None: one per CPU
+    progress: Callable[[int, int], None] | None = None  # (pages done, total) as pages finish
+
+
+def descriptor_paths(config: Config) -> tuple[list[Path], list[Problem]]:
+    """The descriptor files to build, or the problem that there are none."""
+    models_dir = config.models
+    where = display_path(models_dir, config.root)
+    if not models_dir.is_dir():
+        return [], [
+            Problem(Location(where), "models directory not found; create it with one YAML file per model")
+        ]
+    paths = load_stage.find_descriptors(models_dir)
+    if not paths:
+        return [], [Problem(Location(where), "no descriptors (*.yaml) in the models directory")]
+    return paths, []
 
 
 def project_paths(config: Config) -> list[Path]:

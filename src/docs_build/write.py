@@ -128,17 +128,51 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def publish(out: Path, plan: Mapping[str, bytes], *, mtime: int | None = None) -> None:
-    """Replace ``out`` with exactly ``plan`` (plus the marker), all or nothing."""
+def write_file(root: Path, rel: str, data: bytes, mtime: int | None) -> None:
+    """Write one planned file under ``root``; how pool workers stream model pages to disk."""
+    target = root / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    if mtime is not None:
+        os.utime(target, (mtime, mtime))
+    pause = float(os.environ.get(SLOW_WRITE_ENV) or 0)
+    if pause:
+        time.sleep(pause)
+
+
+def staging_path(out: Path) -> Path:
+    """The sibling directory this process fills before the swap (``.<out>.tmp-<pid>``)."""
+    out = out.absolute()
+    return out.parent / f".{out.name}.tmp-{os.getpid()}"
+
+
+def open_staging(out: Path) -> Path:
+    """A new, empty staging directory for ``out``; pages may be written into it at once."""
+    tmp = staging_path(out)
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def publish(
+    out: Path, plan: Mapping[str, bytes], *, mtime: int | None = None, staged: Path | None = None
+) -> None:
+    """Replace ``out`` with exactly ``plan`` (plus the marker), all or nothing.
+
+    ``staged`` is the directory from :func:`open_staging` that already holds the pages written
+    while they were built; ``plan`` is added to it. It is removed whatever happens.
+    """
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    tmp = staged if staged is not None else staging_path(out)
     old = out.parent / f".{out.name}.old-{os.getpid()}"
-    for stale in (tmp, old):
+    for stale in (old,) if staged is not None else (tmp, old):
         shutil.rmtree(stale, ignore_errors=True)
     remove_stale(out)
     try:
-        tmp.mkdir()
+        if staged is None:
+            tmp.mkdir()
         write_tree(tmp, plan, mtime)
         if out.exists():
             if _exchange(tmp, out):

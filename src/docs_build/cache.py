@@ -1,0 +1,321 @@
+"""Caches keyed by content hashes: page fragments within a build, pages across builds.
+
+Two caches, one rule: a key is a hash of *everything* the cached value was computed from, so a
+hit can only return what a fresh computation would. Nothing is keyed by a time stamp or a
+file name alone (the ``--dirty``-style staleness the design notes warn about).
+
+**Fragments.** Model pages are mostly the same Markdown with a different model name, so
+:func:`convert_page` splits a page at its top-level ``#`` headings and converts each piece once
+per distinct text, after swapping the model name for a placeholder; see the function for why
+the result is byte-identical to converting the whole page.
+
+**Pages.** :class:`BuildCache` remembers, per descriptor, the hash of its bytes and the files
+its page produced, under a key made of the descriptor hash and the *inputs hash*: every
+template and asset file, the config, the docs-build version and the build date. A rebuild reuses
+a page only when both match. The cache lives outside the output (``.docs-build-cache/`` in the
+project); a damaged entry is treated as a miss, never trusted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import os
+import pickle
+import re
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .convert import Converted, Heading, convert, markdown
+
+if TYPE_CHECKING:
+    from .config import Config
+
+CACHE_DIR = ".docs-build-cache"
+#: Bumped whenever the cache's layout or the meaning of an entry changes.
+FORMAT = "1"
+
+# --------------------------------------------------------------------------------------------
+# Fragments
+
+
+#: Model names made only of these characters are plain text to markdown-it (no inline rule
+#: starts on them) and stay inside one token in the code lexers we highlight with.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9@/.:-]+")
+#: Stands in for the model name while a fragment is converted; it uses every character the
+#: names may use, so a lexer rule that accepts it accepts any such name in the same place.
+PLACEHOLDER = "@zq9Docs-build.Name/Ph:7"
+_HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
+_FENCE = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
+_CONTAINER = re.compile(r"( {0,3})(:{3,})(.*)")
+_INTERESTING = re.compile(r"^(?:#|[ ]{0,3}(?:```|~~~|:::))", re.MULTILINE)
+_PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
+
+
+@dataclass
+class _Fragment:
+    """A converted piece and whether the placeholder in it may be swapped for a name."""
+
+    converted: Converted
+    substitutable: bool
+
+
+class _Memo:
+    """A small LRU of converted fragments (one per process; pages repeat fragments in order)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self.items: OrderedDict[bytes, _Fragment] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, text: str) -> _Fragment:
+        key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+        found = self.items.get(key)
+        if found is not None:
+            self.items.move_to_end(key)
+            self.hits += 1
+            return found
+        self.misses += 1
+        converted = convert(text)
+        fragment = _Fragment(converted, _substitutable(text, converted))
+        self.items[key] = fragment
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+        return fragment
+
+
+_MEMO = _Memo()
+
+
+def _substitutable(text: str, converted: Converted) -> bool:
+    """Whether swapping the placeholder in ``converted`` gives what converting a name would.
+
+    Each placeholder in the Markdown must come out once, unchanged, in the HTML (so it was
+    text, code or a URL path, not split or rewritten); never inside a heading, whose anchor is
+    derived from its text; and inside highlighted code never at the start of a token: the
+    lexer chose the rule for the token before the placeholder, and that rule went on over all of
+    the placeholder's characters, so it goes on over a name made of the same characters and
+    stops where it stopped (a token may end with the placeholder: ``.../run/NAME \\``).
+    """
+    count = text.count(PLACEHOLDER)
+    html = converted.html
+    if count == 0:
+        return True
+    if html.count(PLACEHOLDER) != count or any(PLACEHOLDER in h.text for h in converted.headings):
+        return False
+    for pre in _PRE.finditer(html):
+        block = pre.group()
+        start = block.find(PLACEHOLDER)
+        while start != -1:
+            end = start + len(PLACEHOLDER)
+            if block[start - 1] in "<>" or block[end : end + 1] == ">":
+                return False
+            start = block.find(PLACEHOLDER, end)
+    return True
+
+
+def split_points(text: str) -> list[int] | None:
+    """Offsets of top-level ATX headings where the page can be cut, or None to keep it whole.
+
+    A ``#`` heading at column 0 ends every open paragraph, list, block quote and table, so what
+    follows it parses the same alone. It does not end a fenced code block or a ``:::``
+    container, so the scan tracks those with markdown-it's own rules (a fence closes on a line
+    of at least as many of its characters; a container on the first line of at least as many
+    colons, fenced or not). An opener indented by 1-3 spaces may belong to a list item and be
+    closed by the item's end, which this scan does not follow: such pages stay whole.
+    """
+    points: list[int] = []
+    fence: tuple[str, int] | None = None
+    container = 0
+    names = _container_names()
+    for match in _INTERESTING.finditer(text):
+        start = match.start()
+        end = text.find("\n", start)
+        line = text[start : end if end != -1 else len(text)]
+        if fence is not None:
+            found = _FENCE.fullmatch(line)
+            if found and found[2][0] == fence[0] and len(found[2]) >= fence[1] and not found[3].strip():
+                fence = None
+            continue
+        if container:
+            found = _CONTAINER.fullmatch(line)
+            if found and len(found[2]) >= container and not found[3].strip():
+                container = 0
+            continue
+        if _HEADING.match(line):
+            if start:
+                points.append(start)
+            continue
+        found = _FENCE.fullmatch(line)
+        if found and not (found[2][0] == "`" and "`" in found[3]):
+            if found[1]:
+                return None
+            fence = (found[2][0], len(found[2]))
+            continue
+        found = _CONTAINER.fullmatch(line)
+        if found and found[3].strip().split(" ", 2)[0] in names:
+            if found[1]:
+                return None
+            container = len(found[2])
+    return points
+
+
+def _container_names() -> frozenset[str]:
+    rules = markdown().block.ruler.get_all_rules()
+    return frozenset(name.removeprefix("container_") for name in rules if name.startswith("container_"))
+
+
+def convert_page(text: str, name: str = "") -> Converted:
+    """``convert(text)``, reusing fragments already converted in this process.
+
+    Pieces between top-level headings are converted separately and joined. That equals
+    converting the whole text when no piece defines link references (they reach across the
+    page) and heading anchors are distinct across pieces (the anchor plugin numbers repeats
+    page-wide); otherwise the page is converted whole. ``name`` (the model name), when it is
+    plain text, is replaced by :data:`PLACEHOLDER` first, so the same section of two models is
+    one fragment; see :func:`_substitutable` for when it is put back by string replacement.
+    """
+    swap = bool(name) and _SAFE_NAME.fullmatch(name) is not None and PLACEHOLDER not in text
+    points = split_points(text)
+    if points is None:
+        return convert(text)
+    bounds = [0, *points, len(text)]
+    pieces = [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+    html: list[str] = []
+    headings: list[Heading] = []
+    for piece in pieces:
+        converted = _convert_piece(piece, name if swap else "")
+        if converted.references:
+            return convert(text)
+        html.append(converted.html)
+        headings += converted.headings
+    anchors = [h.anchor for h in headings]
+    if len(set(anchors)) != len(anchors):
+        return convert(text)
+    return Converted("".join(html), headings)
+
+
+def _convert_piece(piece: str, name: str) -> Converted:
+    if name and name in piece:
+        fragment = _MEMO.get(piece.replace(name, PLACEHOLDER))
+        if fragment.substitutable:
+            c = fragment.converted
+            return Converted(c.html.replace(PLACEHOLDER, name), c.headings, c.references)
+    return _MEMO.get(piece).converted
+
+
+def fragment_stats() -> tuple[int, int]:
+    """(hits, misses) of this process's fragment memo, for the build summary and tests."""
+    return _MEMO.hits, _MEMO.misses
+
+
+# --------------------------------------------------------------------------------------------
+# Pages across builds
+
+
+def digest(data: bytes) -> str:
+    """The content hash used for every key."""
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def tree_digest(files: Iterable[Path], root: Path) -> str:
+    """One hash over the names and bytes of ``files`` (missing files hash as absent)."""
+    h = hashlib.blake2b(digest_size=20)
+    for path in sorted(files):
+        h.update(os.fsencode(path.relative_to(root) if path.is_relative_to(root) else path) + b"\0")
+        try:
+            h.update(digest(path.read_bytes()).encode())
+        except OSError:
+            h.update(b"<missing>")
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def inputs_digest(config: Config, version: str) -> str:
+    """Everything a model page depends on besides its descriptor, as one hash.
+
+    The project's templates (and their assets), the built-in templates, docs-build's own code
+    (so an edited checkout with an unchanged version number cannot reuse pages), the version,
+    the whole effective configuration (config file plus command-line overrides) and the build
+    date, which pages print and compare deprecation dates with.
+    """
+    package = Path(__file__).parent
+    files = [p for p in package.rglob("*") if p.is_file() and p.suffix != ".pyc"]
+    if config.templates.is_dir():
+        files += [p for p in config.templates.rglob("*") if p.is_file()]
+    h = hashlib.blake2b(digest_size=20)
+    for part in (FORMAT, version, repr(config), config.build_date.isoformat(), tree_digest(files, package)):
+        h.update(part.encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
+@dataclass
+class PageEntry:
+    """What one descriptor produced last time: its files' hashes and its link facts."""
+
+    source_digest: str
+    files: dict[str, str]  # rel path → content digest
+    meta: Any = None
+
+
+@dataclass
+class BuildCache:
+    """Per-descriptor page records of the last build with the same inputs.
+
+    ``inputs`` is the hash of everything besides the descriptor that a page depends on; the
+    cache file is named after it, so a changed template, config, version or date simply finds
+    no file (old ones are pruned). Entries are stored in one pickle per build, written
+    atomically; unreadable or inconsistent files are ignored.
+    """
+
+    root: Path
+    inputs: str
+    entries: dict[str, PageEntry] = field(default_factory=dict)
+    stats: dict[str, os.stat_result] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return self.root / f"pages-{self.inputs}.pickle"
+
+    @classmethod
+    def open(cls, root: Path, inputs: str) -> BuildCache:
+        """The cache for ``inputs``; empty when there is none or it cannot be read."""
+        cache = cls(root, inputs)
+        with contextlib.suppress(Exception):
+            with cache.path.open("rb") as fh:
+                stored = pickle.load(fh)
+            if isinstance(stored, dict) and stored.get("format") == FORMAT and stored.get("inputs") == inputs:
+                entries = stored.get("entries")
+                if isinstance(entries, dict) and all(
+                    isinstance(k, str) and isinstance(v, PageEntry) for k, v in entries.items()
+                ):
+                    cache.entries = entries
+        return cache
+
+    def lookup(self, source: str, source_digest: str) -> PageEntry | None:
+        """The entry for ``source`` if its bytes hash to what they did last time."""
+        entry = self.entries.get(source)
+        if entry is None or entry.source_digest != source_digest:
+            return None
+        return entry
+
+    def save(self, entries: dict[str, PageEntry]) -> None:
+        """Replace the stored entries (atomically) and drop cache files of other inputs."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tag = self.root / ".gitignore"
+        if not tag.exists():
+            tag.write_text("# docs-build's build cache; safe to delete\n*\n", encoding="utf-8")
+        tmp = self.root / f".pages-{os.getpid()}.tmp"
+        data = {"format": FORMAT, "inputs": self.inputs, "entries": entries}
+        with tmp.open("wb") as fh:
+            pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.path)
+        for old in self.root.glob("pages-*.pickle"):
+            if old != self.path:
+                old.unlink(missing_ok=True)
+        self.entries = entries

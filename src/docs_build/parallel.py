@@ -1,0 +1,318 @@
+"""Stages 1-4 for every model page, spread over a process pool, pages streamed to disk.
+
+Each descriptor is independent until the site-wide pages, so a worker takes a descriptor
+*path* and does everything for it: read, load, validate, render, convert, scan its links and,
+when building, write its files into the staging directory that :func:`write.publish` later
+swaps in. It sends back only a :class:`PageResult`: the model without its schemas (what the
+catalog and site-wide files need), its problems and its link facts. The parent never holds
+page bodies, so memory stays flat however many models there are.
+
+Workers are forked (templates and the fragment memo are per process; the Jinja environment is
+built once per worker, in :func:`_init`). Results come back in descriptor order, so the
+output and the order of messages do not depend on the number of workers. Small catalogs are
+built in-process: starting workers costs more than it saves below a few dozen pages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import multiprocessing
+import os
+import signal
+import stat
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cache import BuildCache, PageEntry, digest
+from .errors import Location, Problem, Severity
+from .links import resolve, scan
+from .model import Model
+from .render import RenderError
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .pipeline import SiteRenderer
+
+#: Below this many descriptors the pages are built in the calling process.
+MIN_PARALLEL = 48
+#: Descriptors handed to a worker at a time: large enough to amortise the pipe, small enough
+#: to keep both cores busy until the end.
+CHUNK = 16
+
+
+def default_workers() -> int:
+    """The CPUs this process may run on (cgroup/affinity aware where Python can tell)."""
+    count = getattr(os, "process_cpu_count", None)
+    if count is not None:
+        return max(1, count() or 1)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class Link:
+    """One distinct reference of a page, resolved, with the reason it is broken if known."""
+
+    ref: str
+    target: str
+    fragment: str
+    reason: str = ""
+
+
+@dataclass
+class PageLinks:
+    """What the link check needs from a page, without the page: its ids and its references."""
+
+    ids: frozenset[str]
+    links: list[Link]
+
+
+@dataclass
+class PageResult:
+    """Everything the parent keeps about one descriptor."""
+
+    source: str
+    source_digest: str
+    model: Model | None
+    problems: list[Problem] = field(default_factory=list)
+    render_problem: Problem | None = None
+    template_level: bool = False
+    files: dict[str, str] = field(default_factory=dict)  # rel path → content digest
+    links: dict[str, PageLinks] = field(default_factory=dict)
+    data: dict[str, bytes] | None = None  # page bytes, only when not writing to disk
+    reused: bool = False
+
+
+@dataclass
+class _Job:
+    """What every worker shares; set once per process by :func:`_init`."""
+
+    config: Config
+    render: bool
+    staging: Path | None
+    old_out: Path | None
+    cache: BuildCache | None
+    mtime: int | None
+    renderer: SiteRenderer | None = None
+
+
+_JOB: _Job | None = None
+
+
+def _init(job: _Job) -> None:
+    global _JOB
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _JOB = job
+
+
+def _renderer(job: _Job) -> SiteRenderer:
+    if job.renderer is None:
+        from .pipeline import SiteRenderer
+
+        job.renderer = SiteRenderer(job.config)
+    return job.renderer
+
+
+def slim(model: Model) -> Model:
+    """The model without its JSON schemas: the catalog and site-wide files never show them."""
+    return dataclasses.replace(model, input_schema=None, output_schema=None)
+
+
+def page_links(page: str, html: bytes) -> PageLinks:
+    """Scan one page and resolve its references; same-page anchors are checked here."""
+    ids, refs = scan(html)
+    links: list[Link] = []
+    seen: set[str] = set()
+    for ref in refs:
+        if ref in seen:
+            continue
+        seen.add(ref)
+        found = resolve(page, ref)
+        if found is None:
+            continue
+        target, fragment = found
+        if target == page:
+            if fragment and fragment not in ids:
+                links.append(Link(ref, target, fragment, f"no id '{fragment}' in {target}"))
+            continue
+        links.append(Link(ref, target, fragment))
+    return PageLinks(frozenset(ids), links)
+
+
+def _build_one(path: Path) -> PageResult:
+    """All stages for one descriptor, in a worker or in-process."""
+    from .pipeline import load_descriptor
+    from .write import write_file
+
+    job = _JOB
+    assert job is not None
+    config = job.config
+    raw: bytes | None = None
+    with contextlib.suppress(OSError):
+        if stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block; load_file reports it
+            raw = path.read_bytes()
+    source_digest = digest(raw) if raw is not None else ""
+    model, problems = load_descriptor(config, path, raw)
+    result = PageResult(source=str(path), source_digest=source_digest, model=model, problems=problems)
+    if model is None or any(p.is_error for p in problems) or not job.render:
+        result.model = slim(model) if model is not None else None
+        return result
+    result.model = slim(model)
+    if _reuse(job, result):
+        return result
+    from .pipeline import model_outputs
+
+    try:
+        outputs = model_outputs(_renderer(job), model)
+    except RenderError as exc:
+        result.render_problem, result.template_level = exc.problem, exc.template_level
+        return result
+    for rel, data in outputs.items():
+        result.files[rel] = digest(data)
+        if rel.endswith(".html"):
+            result.links[rel] = page_links(rel, data)
+    if job.staging is not None:
+        for rel, data in outputs.items():
+            write_file(job.staging, rel, data, job.mtime)
+    else:
+        result.data = outputs
+    return result
+
+
+def _reuse(job: _Job, result: PageResult) -> bool:
+    """Link last build's files for this descriptor into the staging directory, if still valid.
+
+    Valid means: the cache has an entry for these exact descriptor bytes under the same
+    inputs hash, and each file in the current output still has the digest recorded for it
+    (checked by size and i-node/mtime, which hard links keep; a file edited by hand fails).
+    """
+    if job.cache is None or job.staging is None or job.old_out is None:
+        return False
+    entry = job.cache.lookup(result.source, result.source_digest)
+    if entry is None or not isinstance(entry.meta, dict):
+        return False
+    stats = entry.meta.get("stats", {})
+    links = entry.meta.get("links", {})
+    try:
+        for rel in entry.files:
+            st = os.stat(job.old_out / rel)
+            if (st.st_ino, st.st_size, st.st_mtime_ns) != tuple(stats.get(rel, ())):
+                return False
+        for rel in entry.files:
+            target = job.staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.link(job.old_out / rel, target)
+    except OSError:
+        return False
+    result.files = dict(entry.files)
+    result.links = links
+    result.reused = True
+    return True
+
+
+def build_pages(
+    config: Config,
+    paths: list[Path],
+    *,
+    render: bool = True,
+    staging: Path | None = None,
+    cache: BuildCache | None = None,
+    mtime: int | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Iterator[PageResult]:
+    """Stages 1-4 (and the page writes) for ``paths``; results in the order of ``paths``."""
+    global _JOB
+    old_out = config.out if config.out.is_dir() else None
+    job = _Job(config, render, staging, old_out, cache, mtime)
+    count = workers if workers is not None else default_workers()
+    total = len(paths)
+    if count <= 1 or total < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+        previous, _JOB = _JOB, job
+        try:
+            for done, path in enumerate(paths, 1):
+                yield _build_one(path)
+                if progress:
+                    progress(done, total)
+        finally:
+            _JOB = previous
+        return
+    context = multiprocessing.get_context("fork")
+    pool = context.Pool(min(count, total), initializer=_init, initargs=(job,))
+    try:
+        for done, result in enumerate(pool.imap(_build_one, paths, chunksize=CHUNK), 1):
+            yield result
+            if progress:
+                progress(done, total)
+        pool.close()
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
+
+
+def cache_entries(results: Mapping[str, PageResult], out: Path, cache: BuildCache) -> dict[str, PageEntry]:
+    """Cache entries for the pages of a successful build, given their published paths."""
+    entries: dict[str, PageEntry] = {}
+    for source, result in results.items():
+        if not result.files or result.render_problem is not None:
+            continue
+        previous = cache.lookup(source, result.source_digest) if result.reused else None
+        if previous is not None:  # hard-linked: same i-nodes, same stats
+            entries[source] = previous
+            continue
+        stats: dict[str, tuple[int, int, int]] = {}
+        try:
+            for rel in result.files:
+                st = os.stat(out / rel)
+                stats[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            continue
+        meta = {"stats": stats, "links": result.links}
+        entries[source] = PageEntry(result.source_digest, result.files, meta)
+    return entries
+
+
+def check_links(pages: Mapping[str, PageLinks], planned: set[str]) -> list[Problem]:
+    """``links.check_links`` over pre-scanned pages: one warning per broken (page, reference)."""
+    problems: list[Problem] = []
+    for page in sorted(pages):
+        for link in pages[page].links:
+            reason = link.reason or _broken(link, pages, planned)
+            if reason:
+                message = f"broken link: {page} \u2192 {link.ref} ({reason})"
+                problems.append(Problem(Location(page), message, Severity.WARNING))
+    return problems
+
+
+def _broken(link: Link, pages: Mapping[str, PageLinks], planned: set[str]) -> str:
+    target = link.target
+    if target not in planned:
+        if f"{target}/index.html" in planned:
+            target = f"{target}/index.html"
+        else:
+            return f"no file {target} in the site"
+    if link.fragment and target in pages and link.fragment not in pages[target].ids:
+        return f"no id '{link.fragment}' in {target}"
+    return ""
+
+
+def intern_links(links: dict[str, PageLinks]) -> dict[str, PageLinks]:
+    """Share the strings that repeat on every page (ids, navigation links) in the parent."""
+    out: dict[str, PageLinks] = {}
+    for rel, page in links.items():
+        ids = frozenset(sys.intern(i) for i in page.ids)
+        refs = [
+            Link(sys.intern(x.ref), sys.intern(x.target), sys.intern(x.fragment), x.reason)
+            for x in page.links
+        ]
+        out[sys.intern(rel)] = PageLinks(ids, refs)
+    return out
