@@ -56,12 +56,25 @@ _INTERESTING = re.compile(r"^(?:#|[ ]{0,3}(?:```|~~~|:::))", re.MULTILINE)
 _PRE = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
 
 
+Scan = tuple[frozenset[str], tuple[str, ...]]
+
+
 @dataclass
 class _Fragment:
     """A converted piece and whether the placeholder in it may be swapped for a name."""
 
     converted: Converted
     substitutable: bool
+    scanned: Scan | None = None
+
+    def scan(self) -> Scan:
+        """The piece's ids and references (``links.scan``), computed once."""
+        if self.scanned is None:
+            from .links import scan
+
+            ids, refs = scan(self.converted.html.encode("utf-8"))
+            self.scanned = (frozenset(ids), tuple(refs))
+        return self.scanned
 
 
 class _Memo:
@@ -201,12 +214,73 @@ def convert_page(text: str, name: str = "") -> Converted:
 
 
 def _convert_piece(piece: str, name: str) -> Converted:
-    if name and name in piece:
+    return _fragment(piece, name)[0]
+
+
+def _fragment(piece: str, name: str) -> tuple[Converted, _Fragment, str]:
+    """(converted piece, its memo entry, the name to put back for the placeholder or "")."""
+    if name and name in piece and _whole_words(piece, name):
         fragment = _MEMO.get(piece.replace(name, PLACEHOLDER))
         if fragment.substitutable:
             c = fragment.converted
-            return Converted(c.html.replace(PLACEHOLDER, name), c.headings, c.references)
-    return _MEMO.get(piece).converted
+            return Converted(c.html.replace(PLACEHOLDER, name), c.headings, c.references), fragment, name
+    fragment = _MEMO.get(piece)
+    return fragment.converted, fragment, ""
+
+
+def _whole_words(text: str, name: str) -> bool:
+    """Whether every occurrence of ``name`` stands apart from letters and digits around it.
+
+    A name inside a longer word (``a`` in ``await``) would move a token boundary when swapped.
+    """
+    start = text.find(name)
+    while start != -1:
+        end = start + len(name)
+        if (start and (text[start - 1].isalnum() or text[start - 1] == "_")) or (
+            end < len(text) and (text[end].isalnum() or text[end] == "_")
+        ):
+            return False
+        start = text.find(name, end)
+    return True
+
+
+def scan_page(html: str, text: str, name: str = "") -> Scan:
+    """``links.scan`` of a page whose body is ``convert_page(text, name)``, by pieces.
+
+    The body's pieces were scanned when first converted; only the layout around the body is
+    scanned here. Scanning is tokenising, and every cut (around the body, between pieces) falls
+    between two tags, so the pieces' results in order are the whole page's. Whenever that
+    cannot be seen to hold, the page is scanned whole.
+    """
+    from .links import scan
+
+    def whole() -> Scan:
+        ids, refs = scan(html.encode("utf-8"))
+        return frozenset(ids), tuple(refs)
+
+    points = split_points(text)
+    swap = bool(name) and _SAFE_NAME.fullmatch(name) is not None and PLACEHOLDER not in text
+    if points is None:
+        return whole()
+    bounds = [0, *points, len(text)]
+    found = [_fragment(text[a:b], name if swap else "") for a, b in itertools.pairwise(bounds) if b > a]
+    body = "".join(c.html for c, _, _ in found)
+    start = html.find(body)
+    if not body.startswith("<") or start < 1 or html[start - 1] not in ">\n" or PLACEHOLDER in html:
+        return whole()
+    end = start + len(body)
+    if not (end == len(html) or html[end] in "<\n"):
+        return whole()
+    head_ids, head_refs = scan(html[:start].encode("utf-8"))
+    tail_ids, tail_refs = scan(html[end:].encode("utf-8"))
+    ids = set(head_ids) | set(tail_ids)
+    refs = list(head_refs)
+    for _converted, fragment, put_back in found:
+        piece_ids, piece_refs = fragment.scan()
+        ids |= piece_ids
+        refs += [r.replace(PLACEHOLDER, put_back) for r in piece_refs] if put_back else piece_refs
+    refs += tail_refs
+    return frozenset(ids), tuple(refs)
 
 
 def fragment_stats() -> tuple[int, int]:

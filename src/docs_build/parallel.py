@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cache import BuildCache, PageEntry, digest
+from .cache import BuildCache, PageEntry, Scan, digest, scan_page
 from .errors import Location, Problem, Severity
 from .links import resolve, scan
 from .model import Model
@@ -125,9 +125,9 @@ def slim(model: Model) -> Model:
     return dataclasses.replace(model, input_schema=None, output_schema=None)
 
 
-def page_links(page: str, html: bytes) -> PageLinks:
+def page_links(page: str, html: bytes, scanned: Scan | None = None) -> PageLinks:
     """Scan one page and resolve its references; same-page anchors are checked here."""
-    ids, refs = scan(html)
+    ids, refs = scanned if scanned is not None else scan(html)
     links: list[Link] = []
     seen: set[str] = set()
     for ref in refs:
@@ -176,7 +176,12 @@ def _build_one(path: Path) -> PageResult:
         return result
     for rel, data in outputs.items():
         result.files[rel] = digest(data)
-        if rel.endswith(".html"):
+    for rel, data in outputs.items():
+        markdown = outputs.get(rel.removesuffix(".html") + ".md")
+        if rel.endswith(".html") and markdown is not None:
+            scanned = scan_page(data.decode("utf-8"), markdown.decode("utf-8"), model.name)
+            result.links[rel] = page_links(rel, data, scanned)
+        elif rel.endswith(".html"):
             result.links[rel] = page_links(rel, data)
     if job.staging is not None:
         for rel, data in outputs.items():

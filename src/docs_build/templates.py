@@ -92,7 +92,25 @@ def link_url(value: object) -> Markup:
 
 def to_json(value: object, indent: int | None = 2) -> Markup:
     """Pretty JSON for a fenced ``json`` block; stable key order as given."""
+    if type(value) in (dict, list):
+        # Every model page prints its schemas, and most models share them; the indenting
+        # encoder is pure Python, repr() is C. For data parsed from JSON/YAML (dicts, lists,
+        # strings, numbers, booleans, None) equal reprs mean equal JSON.
+        return _json_memo(repr(value), value, indent)
     return Markup(json.dumps(value, indent=indent, ensure_ascii=False))
+
+
+def _json_memo(key: str, value: object, indent: int | None) -> Markup:
+    found = _JSON_MEMO.get((key, indent))
+    if found is None:
+        found = Markup(json.dumps(value, indent=indent, ensure_ascii=False))
+        if len(_JSON_MEMO) >= 512:
+            _JSON_MEMO.clear()
+        _JSON_MEMO[(key, indent)] = found
+    return found
+
+
+_JSON_MEMO: dict[tuple[str, int | None], Markup] = {}
 
 
 def make_environment(project_templates: Path | None) -> Environment:

@@ -1,0 +1,151 @@
+"""The build cache reuses pages only when every input is the same, and never changes bytes.
+
+Each test builds with the cache, changes one input, rebuilds, and compares the result with a
+fresh ``--no-cache`` build of the same inputs: byte for byte, nothing stale left behind.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import MakeProject, RunCli, descriptor, snapshot
+from docs_build import cache
+
+MODELS = {f"m{i}.yaml": descriptor(f"m{i}", description=f"Model {i}.") for i in range(6)}
+MODELS["lora.yaml"] = descriptor("lora", properties={"lora": "true"})
+
+
+@pytest.fixture
+def project(make_project: MakeProject) -> Path:
+    return make_project(MODELS, config='title = "Catalog"\n')
+
+
+def build(run_cli: RunCli, project: Path, *args: str) -> int:
+    """Build with the cache; the number of pages it reused."""
+    result = run_cli(project, "build", *args)
+    assert result.exit_code == 0, result.stderr
+    found = re.search(r"(\d+) pages reused", result.stdout)
+    return int(found[1]) if found else 0
+
+
+def fresh(run_cli: RunCli, project: Path, *args: str) -> dict[str, bytes]:
+    """What a build without any cache writes for the same inputs."""
+    out = project.parent / "fresh"
+    result = run_cli(project, "build", "--no-cache", "--out", str(out), *args)
+    assert result.exit_code == 0, result.stderr
+    return snapshot(out)
+
+
+def test_rebuild_reuses_every_page_and_writes_the_same_bytes(run_cli: RunCli, project: Path) -> None:
+    assert build(run_cli, project) == 0
+    first = snapshot(project / "build")
+    assert build(run_cli, project) == len(MODELS)
+    assert snapshot(project / "build") == first == fresh(run_cli, project)
+    assert (project / cache.CACHE_DIR / ".gitignore").is_file()
+
+
+def test_changed_descriptor_rerenders_only_its_page(run_cli: RunCli, project: Path) -> None:
+    build(run_cli, project)
+    before = snapshot(project / "build")
+    path = project / "models" / "m3.yaml"
+    path.write_text(path.read_text().replace("Model 3.", "Model three, edited."))
+    assert build(run_cli, project) == len(MODELS) - 1
+    after = snapshot(project / "build")
+    assert after == fresh(run_cli, project)
+    changed = {rel for rel in after if before.get(rel) != after[rel]}
+    assert "models/m3/index.html" in changed and "models/m3/index.md" in changed
+    assert not any(rel.startswith("models/") and "/m3/" not in rel for rel in changed)
+    assert b"Model three, edited." in after["models/m3/index.html"]
+    assert b"Model three, edited." in after["index.html"]  # site-wide pages are rebuilt
+
+
+def test_removed_descriptor_leaves_nothing_behind(run_cli: RunCli, project: Path) -> None:
+    build(run_cli, project)
+    (project / "models" / "m2.yaml").unlink()
+    assert build(run_cli, project) == len(MODELS) - 1
+    assert not (project / "build" / "models" / "m2").exists()
+    assert snapshot(project / "build") == fresh(run_cli, project)
+
+
+@pytest.mark.parametrize("change", ["template", "config", "date", "version", "asset", "base-url"])
+def test_any_other_input_invalidates_every_page(
+    change: str, run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(run_cli, project)
+    args: tuple[str, ...] = ()
+    if change == "template":
+        header = project / "templates" / "partials" / "header.md.j2"
+        header.parent.mkdir(parents=True)
+        header.write_text("# {{ model.title }} (custom header)\n")
+    elif change == "config":
+        (project / "docs-build.toml").write_text('title = "Another title"\n')
+    elif change == "date":
+        args = ("--date", "2030-01-01")
+    elif change == "version":
+        monkeypatch.setattr("docs_build.pipeline.version", lambda: "99.0")
+    elif change == "asset":
+        (project / "templates" / "assets").mkdir(parents=True)
+        (project / "templates" / "assets" / "style.css").write_text("body { color: red }\n")
+    elif change == "base-url":
+        args = ("--base-url", "https://docs.example.com")
+    assert build(run_cli, project, *args) == 0
+    assert snapshot(project / "build") == fresh(run_cli, project, *args)
+    if change == "template":
+        assert b"(custom header)" in snapshot(project / "build")["models/m1/index.md"]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "wrong-shape", "truncated"])
+def test_damaged_cache_is_ignored(damage: str, run_cli: RunCli, project: Path) -> None:
+    build(run_cli, project)
+    [stored] = (project / cache.CACHE_DIR).glob("pages-*.pickle")
+    data = stored.read_bytes()
+    stored.write_bytes(
+        {
+            "garbage": b"not a pickle at all",
+            "empty": b"",
+            "wrong-shape": __import__("pickle").dumps({"format": cache.FORMAT, "entries": ["x"]}),
+            "truncated": data[: len(data) // 2],
+        }[damage]
+    )
+    assert build(run_cli, project) == 0
+    assert snapshot(project / "build") == fresh(run_cli, project)
+    assert build(run_cli, project) == len(MODELS)  # and it heals
+
+
+def test_hand_edited_output_is_not_trusted(run_cli: RunCli, project: Path) -> None:
+    build(run_cli, project)
+    page = project / "build" / "models" / "m1" / "index.html"
+    page.write_text("edited by hand")
+    assert build(run_cli, project) == len(MODELS) - 1
+    assert snapshot(project / "build") == fresh(run_cli, project)
+
+
+def test_no_cache_neither_reads_nor_writes(run_cli: RunCli, project: Path) -> None:
+    result = run_cli(project, "build", "--no-cache")
+    assert result.exit_code == 0, result.stderr
+    assert not (project / cache.CACHE_DIR).exists()
+    assert "reused" not in result.stdout
+
+
+def test_cache_with_a_pool(run_cli: RunCli, make_project: MakeProject) -> None:
+    from docs_build.parallel import MIN_PARALLEL
+
+    models = {f"p{i}.yaml": descriptor(f"p{i}", description=f"Pooled {i}.") for i in range(MIN_PARALLEL + 4)}
+    project = make_project(models)
+    assert build(run_cli, project, "-j", "2") == 0
+    (project / "models" / "p7.yaml").write_text(descriptor("p7", description="Pooled seven."))
+    assert build(run_cli, project, "-j", "2") == len(models) - 1
+    assert snapshot(project / "build") == fresh(run_cli, project, "-j", "2")
+
+
+def test_failed_build_keeps_cache_and_output(run_cli: RunCli, project: Path) -> None:
+    build(run_cli, project)
+    before = snapshot(project / "build")
+    (project / "models" / "bad.yaml").write_text("model: [\n")
+    assert run_cli(project, "build").exit_code == 1
+    assert snapshot(project / "build") == before
+    (project / "models" / "bad.yaml").unlink()
+    assert build(run_cli, project) == len(MODELS)

@@ -1,0 +1,176 @@
+"""The process pool and the fragment cache change speed, never bytes.
+
+Builds with one worker and with several must write identical trees and report identical
+problems; piecewise conversion must equal whole-page conversion, also for the Markdown shapes
+that make it fall back (link references, repeated anchors, fences and containers holding
+``#`` lines, indented fences) and for any model name the placeholder stands in for.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import MakeProject, RunCli, descriptor, snapshot
+from docs_build import cache, links, parallel
+from docs_build.config import Config
+from docs_build.convert import convert
+from docs_build.load import load_bytes
+from docs_build.model import build_model
+from docs_build.pipeline import SiteRenderer
+
+#: Enough descriptors that ``-j 2`` really starts a pool (see parallel.MIN_PARALLEL).
+COUNT = parallel.MIN_PARALLEL + 12
+
+
+def catalog() -> dict[str, str]:
+    """Varied descriptors: LoRA or not, names the placeholder fits and names it does not."""
+    models: dict[str, str] = {}
+    for i in range(COUNT):
+        slug = f"model-{i:03d}"
+        props = {"beta": "true"}
+        if i % 7 == 0:
+            props["lora"] = "true"
+        if i % 11 == 0:
+            props["function_calling"] = "true"
+        text = descriptor(slug, properties=props, description=f"Model number {i}, for tests.", weight=i % 3)
+        if i % 5 == 0:  # an underscore is outside the placeholder's alphabet: converted as is
+            text = text.replace(f'name: "@cf/acme/{slug}"', f'name: "@cf/acme_labs/{slug}"')
+        models[f"{slug}.yaml"] = text
+    models["warned.yaml"] = descriptor("warned", properties={"beta": "True"})
+    return models
+
+
+@pytest.fixture
+def project(make_project: MakeProject) -> Path:
+    return make_project(catalog())
+
+
+def build(run_cli: RunCli, project: Path, out: str, *args: str) -> tuple[dict[str, bytes], str]:
+    result = run_cli(project, "build", "--no-cache", "--out", str(project / out), *args)
+    assert result.exit_code == 0, result.stderr
+    return snapshot(project / out), result.stderr
+
+
+def test_one_and_many_workers_write_the_same_site(run_cli: RunCli, project: Path) -> None:
+    one, one_err = build(run_cli, project, "one", "-j", "1")
+    many, many_err = build(run_cli, project, "many", "-j", "2")
+    assert len(one) > 2 * COUNT
+    assert one == many
+    assert one_err == many_err
+    assert "warned.yaml" in one_err  # the flag-value warning survives the pool
+
+
+def test_errors_are_the_same_with_a_pool(run_cli: RunCli, make_project: MakeProject) -> None:
+    models = catalog()
+    models["model-010.yaml"] = models["model-010.yaml"].replace("weight: 1", "weight: heavy")
+    models["zz-broken.yaml"] = "model: [unclosed\n"
+    project = make_project(models)
+    outputs = []
+    for jobs in ("1", "2"):
+        result = run_cli(project, "build", "--no-cache", "-j", jobs)
+        assert result.exit_code == 1
+        outputs.append(result.stderr)
+    assert outputs[0] == outputs[1]
+    assert "models/model-010.yaml" in outputs[0] and "models/zz-broken.yaml" in outputs[0]
+    assert not (project / "build").exists()
+    assert not list(project.glob(".build.tmp-*"))
+
+
+def test_pool_pages_equal_whole_page_conversion(run_cli: RunCli, project: Path) -> None:
+    site, _ = build(run_cli, project, "site", "-j", "2")
+    pages = [rel for rel in site if rel.startswith("models/") and rel.endswith("index.md")]
+    assert len(pages) == COUNT + 1
+    for rel in pages:
+        text = site[rel].decode()
+        name = text.split("**Model ID:** `", 1)[1].split("`", 1)[0]
+        assert cache.convert_page(text, name) == convert(text)
+        html = site[rel.replace("index.md", "index.html")].decode()
+        ids, refs = links.scan(html.encode())
+        assert cache.scan_page(html, text, name) == (frozenset(ids), tuple(refs))
+
+
+def _page_markdown(name: str, lora: bool) -> str:
+    text = descriptor("x", properties={"lora": "true"} if lora else {"beta": "true"})
+    text = text.replace('name: "@cf/acme/x"', f'name: "{name}"')
+    src, problems = load_bytes(text.encode(), Path("x.yaml"), "x.yaml")
+    model, more = build_model(src)
+    assert model is not None, problems + more
+    renderer = SiteRenderer(Config(root=Path("/nonexistent-project")))
+    markdown, _html = renderer.model_page(model)
+    return markdown
+
+
+_NAME_CHARS = string.ascii_letters + string.digits + "@/.:-"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.text(alphabet=_NAME_CHARS, min_size=1, max_size=40).filter(lambda n: n.strip("-.:/")),
+    lora=st.booleans(),
+)
+def test_placeholder_swap_is_exact_for_any_plain_name(name: str, lora: bool) -> None:
+    """Whatever plain name the model has, swapping it in equals converting it."""
+    try:
+        markdown = _page_markdown(name, lora)
+    except AssertionError:
+        return  # not a valid model name for the schema; nothing to convert
+    assert cache.convert_page(markdown, name) == convert(markdown)
+
+
+EDGE_CASES = {
+    "heading inside a fence": "# A\n\n```sh\n# not a heading\n```\n\n## B\n\ntext\n",
+    "longer closing fence": "# A\n\n````\n```\n# inside\n````\n\n## B\n",
+    "tilde fence": "# A\n\n~~~\n# inside\n~~~\n## B\n",
+    "heading inside a container": "# A\n\n::: details More\n# inside\n:::\n\n## B\n",
+    "container closed inside a fence": "::: note\n```\n:::\n```\n# after\n",
+    "indented fence": "# A\n\n- item\n\n  ```\n# closes the list\n  ```\n\n## B\n",
+    "unclosed fence": "# A\n\n```\n# inside\n## still inside\n",
+    "reference across pieces": "# A\n\n[x]\n\n## B\n\n[x]: https://example.com\n",
+    "repeated headings": "## Same\n\na\n\n## Same\n\nb\n\n## Same-1\n",
+    "list then heading": "- a\n- b\n# H\n- c\n\n- d\n",
+    "table then heading": "| a |\n| - |\n| b |\n# H\n",
+    "lazy paragraph": "para\n# H\ntext\n> quote\n# H2\n",
+    "backticks in info": "``` a`b\n# heading, not a fence\n```\n# H\n",
+    "empty": "",
+    "only heading": "# H",
+}
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_piecewise_conversion_matches_whole_page(case: str) -> None:
+    text = EDGE_CASES[case]
+    assert cache.convert_page(text) == convert(text)
+    assert cache.convert_page(text, "@cf/acme/edge") == convert(text)
+
+
+def test_split_points_follow_markdown_it() -> None:
+    assert cache.split_points("# A\n\n```\n# x\n```\n## B\n") == [len("# A\n\n```\n# x\n```\n")]
+    assert cache.split_points("# A\n\n  ```\nx\n  ```\n") is None  # may belong to a list item
+    assert cache.split_points("::: details X\n# in\n:::\n# out\n") == [len("::: details X\n# in\n:::\n")]
+
+
+def test_name_in_a_heading_is_not_swapped() -> None:
+    name = "@cf/acme/in-heading"
+    text = f"# T\n\n## About {name}\n\ntext `{name}`\n\n```js\nrun('{name}')\n```\n"
+    assert cache.convert_page(text, name) == convert(text)
+
+
+def test_pooled_link_check_equals_the_plain_one() -> None:
+    plan = {
+        "index.html": b'<a href="models/a/">a</a><a href="models/b/#nope">b</a><a href="#top">t</a>',
+        "models/a/index.html": (
+            b'<h2 id="x">x</h2><a href="#x">x</a><a href="#y">y</a><a href="../../gone.css">g</a>'
+        ),
+        "models/b/index.html": b'<h2 id="ok">ok</h2><a href="../a/#x">a</a><a href="../a/#x">again</a>',
+        "assets/style.css": b"",
+    }
+    pages = {rel: parallel.page_links(rel, data) for rel, data in plan.items() if rel.endswith(".html")}
+    ours = parallel.check_links(pages, set(plan))
+    theirs = links.check_links(plan)
+    assert [p.format() for p in ours] == [p.format() for p in theirs]
+    assert len(theirs) == 4
