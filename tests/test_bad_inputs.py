@@ -139,6 +139,9 @@ GENERATED: dict[str, Callable[[], bytes | str]] = {
     ),
     "merge-cycle": lambda: "a: &a {<<: *a}\n",
     "json-schema-deep-string": lambda: edit({19: "  input: '" + "[" * 100_000 + "]" * 100_000 + "'"}),
+    # Python refuses to convert integers of more than 4300 digits
+    "huge-integer": lambda: edit({16: "weight: " + "9" * 5000}),
+    "json-schema-huge-number": lambda: edit({19: """  input: '{"type": """ + "9" * 5000 + "}'"}),
     "many-values": lambda: "model: [" + "1," * (MAX_NODES + 10) + "]\n",
 }
 

@@ -91,7 +91,11 @@ def test_any_text(text: str) -> None:
 
 
 YAML_ALPHABET = st.sampled_from(
-    [*":-?[]{},#&*!|>'\"%@` \t\n\r\\.0123456789abcyesnotrue~<", "\u00e9", "\ufeff"]
+    [
+        *":-?[]{},#&*!|>'\"%@` \t\n\r\\.0123456789abcyesnotrue~<",
+        *("\u00e9", "\ufeff", "!!int ", "!!bool ", "!!float ", "!!null ", "!!timestamp ", "!!str "),
+        *("<<: ", "*a ", "&a ", "9" * 5000),
+    ]
 )
 
 

@@ -118,6 +118,13 @@ def load_bytes(raw: bytes, path: Path, display: str) -> tuple[Source, list[Probl
                 "(1 MiB); move large examples out of the descriptor",
             )
         ]
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return src, [
+            Problem(
+                Location(display, 1, 1),
+                "file is UTF-32 (it starts with a UTF-32 byte order mark); save it as UTF-8",
+            )
+        ]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return src, [
             Problem(
@@ -362,7 +369,16 @@ class _Builder:
             if node.tag == "tag:yaml.org,2002:timestamp":
                 # YAML 1.2 (and editors) read 2024-06-30 as text; so do we.
                 return node.value
-        return self.constructor.construct_object(node)
+        try:
+            return self.constructor.construct_object(node)
+        except (ValueError, TypeError, OverflowError, KeyError, IndexError, AttributeError):
+            # '!!int abc', '!!bool maybe', or an integer longer than Python converts (4300 digits)
+            kind = str(node.tag).rsplit(":", 1)[-1]
+            shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+            raise _Refused(
+                node,
+                f"value {shown!r} is not a valid {kind}; fix it, or quote it (no tag) to keep it as text",
+            ) from None
 
     def _check_scalar_tag(self, node: ScalarNode) -> None:
         if node.tag not in _SAFE_SCALAR_TAGS:

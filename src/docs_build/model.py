@@ -249,6 +249,12 @@ def _json_schema(
                 f"or write the schema as YAML (a mapping below '{part}:')",
             )
         ]
+    except ValueError:  # an integer of more than 4300 digits
+        return None, [
+            src.problem(
+                ("json_schema", part), f"json_schema.{part} holds a number too long to read; shorten it"
+            )
+        ]
     if not isinstance(parsed, dict):
         got = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(parsed), "number")
         return None, [
