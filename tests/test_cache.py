@@ -39,12 +39,41 @@ def fresh(run_cli: RunCli, project: Path, *args: str) -> dict[str, bytes]:
     return snapshot(out)
 
 
-def test_rebuild_reuses_every_page_and_writes_the_same_bytes(run_cli: RunCli, project: Path) -> None:
+def test_nothing_changed_keeps_the_output(run_cli: RunCli, project: Path) -> None:
     assert build(run_cli, project) == 0
     first = snapshot(project / "build")
-    assert build(run_cli, project) == len(MODELS)
+    inode = (project / "build").stat().st_ino
+    result = run_cli(project, "build")
+    assert result.exit_code == 0 and "up to date" in result.stdout
+    assert (project / "build").stat().st_ino == inode  # not even swapped
     assert snapshot(project / "build") == first == fresh(run_cli, project)
     assert (project / cache.CACHE_DIR / ".gitignore").is_file()
+
+
+def test_touched_descriptors_reuse_every_page(run_cli: RunCli, project: Path) -> None:
+    build(run_cli, project)
+    first = snapshot(project / "build")
+    for path in (project / "models").iterdir():
+        path.write_bytes(path.read_bytes())  # new mtime, same bytes: hashed, found unchanged
+    assert build(run_cli, project) == len(MODELS)
+    assert snapshot(project / "build") == first
+
+
+@pytest.mark.parametrize("tamper", ["extra file", "deleted page", "edited index", "new directory"])
+def test_up_to_date_check_notices_output_changes(tamper: str, run_cli: RunCli, project: Path) -> None:
+    build(run_cli, project)
+    out = project / "build"
+    if tamper == "extra file":
+        (out / "models" / "m1" / "stray.txt").write_text("x")
+    elif tamper == "deleted page":
+        (out / "models" / "m1" / "index.html").unlink()
+    elif tamper == "edited index":
+        (out / "index.html").write_text("edited")
+    else:
+        (out / "junk").mkdir()
+    result = run_cli(project, "build")
+    assert result.exit_code == 0 and "up to date" not in result.stdout
+    assert snapshot(out) == fresh(run_cli, project)
 
 
 def test_changed_descriptor_rerenders_only_its_page(run_cli: RunCli, project: Path) -> None:
@@ -97,22 +126,31 @@ def test_any_other_input_invalidates_every_page(
         assert b"(custom header)" in snapshot(project / "build")["models/m1/index.md"]
 
 
+@pytest.mark.parametrize("kind", ["pages", "site"])
 @pytest.mark.parametrize("damage", ["garbage", "empty", "wrong-shape", "truncated"])
-def test_damaged_cache_is_ignored(damage: str, run_cli: RunCli, project: Path) -> None:
+def test_damaged_cache_is_ignored(kind: str, damage: str, run_cli: RunCli, project: Path) -> None:
     build(run_cli, project)
-    [stored] = (project / cache.CACHE_DIR).glob("pages-*.pickle")
+    [stored] = (project / cache.CACHE_DIR).glob(f"{kind}-*.pickle")
     data = stored.read_bytes()
     stored.write_bytes(
         {
             "garbage": b"not a pickle at all",
             "empty": b"",
-            "wrong-shape": __import__("pickle").dumps({"format": cache.FORMAT, "entries": ["x"]}),
+            "wrong-shape": __import__("pickle").dumps(
+                {"format": cache.FORMAT, "entries": ["x"], "record": 1}
+            ),
             "truncated": data[: len(data) // 2],
         }[damage]
     )
-    assert build(run_cli, project) == 0
+    if kind == "pages":  # get past the up-to-date check, which would not read the pages
+        (project / "build" / "index.md").unlink()
+    result = run_cli(project, "build")
+    assert result.exit_code == 0 and "up to date" not in result.stdout
+    assert (
+        "reused" not in result.stdout if kind == "pages" else f"{len(MODELS)} pages reused" in result.stdout
+    )
     assert snapshot(project / "build") == fresh(run_cli, project)
-    assert build(run_cli, project) == len(MODELS)  # and it heals
+    assert "up to date" in run_cli(project, "build").stdout  # and it heals
 
 
 def test_hand_edited_output_is_not_trusted(run_cli: RunCli, project: Path) -> None:
@@ -148,4 +186,4 @@ def test_failed_build_keeps_cache_and_output(run_cli: RunCli, project: Path) -> 
     assert run_cli(project, "build").exit_code == 1
     assert snapshot(project / "build") == before
     (project / "models" / "bad.yaml").unlink()
-    assert build(run_cli, project) == len(MODELS)
+    assert "up to date" in run_cli(project, "build").stdout

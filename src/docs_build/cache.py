@@ -24,9 +24,10 @@ import itertools
 import os
 import pickle
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -349,27 +350,35 @@ class BuildCache:
 
     root: Path
     inputs: str
-    entries: dict[str, PageEntry] = field(default_factory=dict)
-    stats: dict[str, os.stat_result] = field(default_factory=dict)
+    _entries: dict[str, PageEntry] | None = None
+
+    @property
+    def entries(self) -> dict[str, PageEntry]:
+        """The stored entries, read on first use (a no-change rebuild never needs them)."""
+        if self._entries is None:
+            self._entries = self._load()
+        return self._entries
 
     @property
     def path(self) -> Path:
         return self.root / f"pages-{self.inputs}.pickle"
 
-    @classmethod
-    def open(cls, root: Path, inputs: str) -> BuildCache:
-        """The cache for ``inputs``; empty when there is none or it cannot be read."""
-        cache = cls(root, inputs)
+    def _load(self) -> dict[str, PageEntry]:
+        """The entries stored for these inputs; none when there is no file or it is damaged."""
         with contextlib.suppress(Exception):
-            with cache.path.open("rb") as fh:
+            with self.path.open("rb") as fh:
                 stored = pickle.load(fh)
-            if isinstance(stored, dict) and stored.get("format") == FORMAT and stored.get("inputs") == inputs:
+            if (
+                isinstance(stored, dict)
+                and stored.get("format") == FORMAT
+                and stored.get("inputs") == self.inputs
+            ):
                 entries = stored.get("entries")
                 if isinstance(entries, dict) and all(
                     isinstance(k, str) and isinstance(v, PageEntry) for k, v in entries.items()
                 ):
-                    cache.entries = entries
-        return cache
+                    return entries
+        return {}
 
     def lookup(self, source: str, source_digest: str) -> PageEntry | None:
         """The entry for ``source`` if its bytes hash to what they did last time."""
@@ -392,4 +401,101 @@ class BuildCache:
         for old in self.root.glob("pages-*.pickle"):
             if old != self.path:
                 old.unlink(missing_ok=True)
-        self.entries = entries
+        self._entries = entries
+
+
+# --------------------------------------------------------------------------------------------
+# The whole site: "nothing changed" without rendering anything
+
+Stat = tuple[int, int, int]
+#: A descriptor changed less than this long before the record was saved may have changed again
+#: within the file system's time-stamp resolution without its size changing; it is hashed.
+_RACY_NS = 2_000_000_000
+
+
+def _stat(path: Path) -> Stat:
+    st = os.stat(path, follow_symlinks=False)
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class SiteRecord:
+    """What the last successful build read and wrote, by i-node, size and mtime.
+
+    If every descriptor and every file and directory of the output still has the recorded
+    stat, under the same inputs hash, a rebuild would write exactly what is there: ``build``
+    then leaves the output alone (it is already the atomic result of a complete build).
+    """
+
+    sources: dict[str, tuple[Stat, str]]  # descriptor path → (stat, content digest)
+    outputs: dict[str, Stat]  # every file and directory under the output, and the output itself
+    problems: list[Any]
+    pages: int
+    files: int
+    saved_ns: int = 0
+
+
+def _site_path(root: Path, inputs: str) -> Path:
+    return root / f"site-{inputs}.pickle"
+
+
+def record_site(
+    root: Path,
+    inputs: str,
+    sources: dict[str, str],
+    out: Path,
+    problems: list[Any],
+    pages: int,
+    files: int,
+) -> None:
+    """Save the :class:`SiteRecord` of a build just published (``sources``: path → digest)."""
+    outputs: dict[str, Stat] = {"": _stat(out)}
+    for folder, dirs, names in os.walk(out):
+        base = Path(folder)
+        for name in [*dirs, *names]:
+            path = base / name
+            outputs[path.relative_to(out).as_posix()] = _stat(path)
+    stats = {src: (_stat(Path(src)), digest_) for src, digest_ in sources.items()}
+    record = SiteRecord(stats, outputs, problems, pages, files, saved_ns=time.time_ns())
+    tmp = root / f".site-{os.getpid()}.tmp"
+    with tmp.open("wb") as fh:
+        pickle.dump({"format": FORMAT, "inputs": inputs, "record": record}, fh, pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, _site_path(root, inputs))
+    for old in root.glob("site-*.pickle"):
+        if old.name != _site_path(root, inputs).name:
+            old.unlink(missing_ok=True)
+
+
+def unchanged_site(root: Path, inputs: str, sources: list[Path], out: Path) -> SiteRecord | None:
+    """The record of the last build if nothing it read or wrote has changed since, else None."""
+    try:
+        with _site_path(root, inputs).open("rb") as fh:
+            stored = pickle.load(fh)
+        record = stored["record"]
+        if (
+            stored.get("format") != FORMAT
+            or stored.get("inputs") != inputs
+            or not isinstance(record, SiteRecord)
+        ):
+            return None
+        if sorted(record.sources) != sorted(str(p) for p in sources):
+            return None
+        for src, (stat_, digest_) in record.sources.items():
+            now = _stat(Path(src))
+            if now != stat_:
+                return None
+            if record.saved_ns - now[2] < _RACY_NS and digest(Path(src).read_bytes()) != digest_:
+                return None
+        seen = 1
+        if _stat(out) != record.outputs[""]:
+            return None
+        for folder, dirs, names in os.walk(out):
+            base = Path(folder)
+            for name in [*dirs, *names]:
+                path = base / name
+                if record.outputs.get(path.relative_to(out).as_posix()) != _stat(path):
+                    return None
+                seen += 1
+        return record if seen == len(record.outputs) else None
+    except Exception:
+        return None

@@ -206,9 +206,11 @@ def build(
         # The lock is held from the first page written to the swap: the cache hard-links pages
         # of the current output, which another build must not replace meanwhile.
         with _writing(config.out, lock_timeout):
+            cache = None if no_cache else _open_cache(config)
+            if cache is not None and _up_to_date(config, cache, started):
+                return
             staging = open_staging(config.out)
             try:
-                cache = None if no_cache else _open_cache(config)
                 progress = _Progress(started)
                 result = run(config, Build(staging, cache, mtime, jobs, progress))
                 progress.done()
@@ -220,10 +222,10 @@ def build(
                 publish(config.out, result.plan, mtime=mtime, staged=staging)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
+            pages = len(result.models) + 1
+            files = len(result.plan) + sum(len(page.files) for page in result.pages.values())
             if cache is not None:
-                _save_cache(cache, result, config.out)
-        pages = len(result.models) + 1
-        files = len(result.plan) + sum(len(page.files) for page in result.pages.values())
+                _save_cache(cache, result, config.out, pages, files)
         elapsed = time.perf_counter() - started
         reused = f", {result.reused} pages reused" if result.reused else ""
         click.echo(
@@ -233,20 +235,42 @@ def build(
 
 
 def _open_cache(config: Config) -> Any:
+    """The build cache for this project and these inputs (entries are loaded on first use)."""
     from .cache import CACHE_DIR, BuildCache, inputs_digest
     from .pipeline import version
 
-    return BuildCache.open(config.root / CACHE_DIR, inputs_digest(config, version()))
+    return BuildCache(config.root / CACHE_DIR, inputs_digest(config, version()))
 
 
-def _save_cache(cache: Any, result: Any, out: Path) -> None:
+def _up_to_date(config: Config, cache: Any, started: float) -> bool:
+    """When nothing the last build read or wrote has changed, say so and keep the output."""
+    from .cache import unchanged_site
+    from .pipeline import descriptor_paths
+
+    paths, problems = descriptor_paths(config)
+    record = None if problems else unchanged_site(cache.root, cache.inputs, paths, config.out)
+    if record is None:
+        return False
+    _report(record.problems)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"docs-build: {record.pages} pages ({record.files} files) in {config.out} are up to date, "
+        f"nothing changed; checked in {elapsed:.2f}s; {_summary(record.problems)}"
+    )
+    return True
+
+
+def _save_cache(cache: Any, result: Any, out: Path, pages: int, files: int) -> None:
     """Remember the published pages; a cache that cannot be written only costs speed."""
     import contextlib
 
+    from .cache import record_site
     from .parallel import cache_entries
 
     with contextlib.suppress(OSError):
         cache.save(cache_entries(result.pages, out, cache))
+        sources = {source: page.source_digest for source, page in result.pages.items()}
+        record_site(cache.root, cache.inputs, sources, out, result.problems, pages, files)
 
 
 class _Progress:

@@ -249,6 +249,8 @@ def build_pages(
         finally:
             _JOB = previous
         return
+    if cache is not None:
+        cache.entries  # noqa: B018 -- read once here, so forked workers share it
     context = multiprocessing.get_context("fork")
     pool = context.Pool(min(count, total), initializer=_init, initargs=(job,))
     try:
