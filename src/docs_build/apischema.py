@@ -83,7 +83,9 @@ def api_doc(input_schema: Mapping[str, Any] | None, output_schema: Mapping[str, 
 
 def document(schema: Mapping[str, Any]) -> SchemaDoc:
     """Document ``schema``; identical schemas (by JSON text) are documented once per process."""
-    return _document_text(json.dumps(schema, indent=2, ensure_ascii=False))
+    from .templates import to_json  # the same text, memoised: the indenting encoder is slow
+
+    return _document_text(str(to_json(schema)))
 
 
 @functools.lru_cache(maxsize=1024)

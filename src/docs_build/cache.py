@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".docs-build-cache"
 #: Bumped whenever the cache's layout or the meaning of an entry changes.
-FORMAT = "1"
+FORMAT = "2"
 
 # --------------------------------------------------------------------------------------------
 # Fragments
@@ -194,16 +194,12 @@ def convert_page(text: str, name: str = "") -> Converted:
     plain text, is replaced by :data:`PLACEHOLDER` first, so the same section of two models is
     one fragment; see :func:`_substitutable` for when it is put back by string replacement.
     """
-    swap = bool(name) and _SAFE_NAME.fullmatch(name) is not None and PLACEHOLDER not in text
-    points = split_points(text)
-    if points is None:
+    found = _pieces(text, name)
+    if found is None:
         return convert(text)
-    bounds = [0, *points, len(text)]
-    pieces = [text[a:b] for a, b in itertools.pairwise(bounds) if b > a]
     html: list[str] = []
     headings: list[Heading] = []
-    for piece in pieces:
-        converted = _convert_piece(piece, name if swap else "")
+    for converted, _, _ in found:
         if converted.references:
             return convert(text)
         html.append(converted.html)
@@ -214,8 +210,24 @@ def convert_page(text: str, name: str = "") -> Converted:
     return Converted("".join(html), headings)
 
 
-def _convert_piece(piece: str, name: str) -> Converted:
-    return _fragment(piece, name)[0]
+_Found = list[tuple[Converted, "_Fragment", str]]
+#: The last page split, so scanning the page just converted does not split it again.
+_LAST: tuple[str, str, _Found | None] = ("", "", [])
+
+
+def _pieces(text: str, name: str) -> _Found | None:
+    """The converted pieces of ``text`` (see :func:`convert_page`), None to convert it whole."""
+    global _LAST
+    if _LAST[0] == text and _LAST[1] == name:
+        return _LAST[2]
+    swap = bool(name) and _SAFE_NAME.fullmatch(name) is not None and PLACEHOLDER not in text
+    points = split_points(text)
+    found: _Found | None = None
+    if points is not None:
+        bounds = [0, *points, len(text)]
+        found = [_fragment(text[a:b], name if swap else "") for a, b in itertools.pairwise(bounds) if b > a]
+    _LAST = (text, name, found)
+    return found
 
 
 def _fragment(piece: str, name: str) -> tuple[Converted, _Fragment, str]:
@@ -259,12 +271,9 @@ def scan_page(html: str, text: str, name: str = "") -> Scan:
         ids, refs = scan(html.encode("utf-8"))
         return frozenset(ids), tuple(refs)
 
-    points = split_points(text)
-    swap = bool(name) and _SAFE_NAME.fullmatch(name) is not None and PLACEHOLDER not in text
-    if points is None:
+    found = _pieces(text, name)
+    if found is None or any(c.references for c, _, _ in found):
         return whole()
-    bounds = [0, *points, len(text)]
-    found = [_fragment(text[a:b], name if swap else "") for a, b in itertools.pairwise(bounds) if b > a]
     body = "".join(c.html for c, _, _ in found)
     start = html.find(body)
     if not body.startswith("<") or start < 1 or html[start - 1] not in ">\n" or PLACEHOLDER in html:

@@ -159,14 +159,15 @@ def _build_one(path: Path) -> PageResult:
         if stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block; load_file reports it
             raw = path.read_bytes()
     source_digest = digest(raw) if raw is not None else ""
+    result = PageResult(source=str(path), source_digest=source_digest, model=None)
+    if raw is not None and job.render and not path.is_symlink() and _reuse(job, result):
+        return result  # same bytes, same inputs: last build's page, model and warnings
     model, problems = load_descriptor(config, path, raw)
-    result = PageResult(source=str(path), source_digest=source_digest, model=model, problems=problems)
+    result.problems = problems
     if model is None or any(p.is_error for p in problems) or not job.render:
         result.model = slim(model) if model is not None else None
         return result
     result.model = slim(model)
-    if _reuse(job, result):
-        return result
     from .pipeline import model_outputs
 
     try:
@@ -192,7 +193,8 @@ def _build_one(path: Path) -> PageResult:
 
 
 def _reuse(job: _Job, result: PageResult) -> bool:
-    """Link last build's files for this descriptor into the staging directory, if still valid.
+    """Take last build's page for this descriptor (files hard-linked into the staging directory,
+    model and warnings from the cache) without loading it, if still valid.
 
     Valid means: the cache has an entry for these exact descriptor bytes under the same
     inputs hash, and each file in the current output still has the digest recorded for it
@@ -201,7 +203,7 @@ def _reuse(job: _Job, result: PageResult) -> bool:
     if job.cache is None or job.staging is None or job.old_out is None:
         return False
     entry = job.cache.lookup(result.source, result.source_digest)
-    if entry is None or not isinstance(entry.meta, dict):
+    if entry is None or not isinstance(entry.meta, dict) or not isinstance(entry.meta.get("model"), Model):
         return False
     stats = entry.meta.get("stats", {})
     links = entry.meta.get("links", {})
@@ -218,6 +220,8 @@ def _reuse(job: _Job, result: PageResult) -> bool:
         return False
     result.files = dict(entry.files)
     result.links = links
+    result.model = entry.meta["model"]
+    result.problems = list(entry.meta.get("problems", []))
     result.reused = True
     return True
 
@@ -283,7 +287,7 @@ def cache_entries(results: Mapping[str, PageResult], out: Path, cache: BuildCach
                 stats[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
         except OSError:
             continue
-        meta = {"stats": stats, "links": result.links}
+        meta = {"stats": stats, "links": result.links, "model": result.model, "problems": result.problems}
         entries[source] = PageEntry(result.source_digest, result.files, meta)
     return entries
 

@@ -358,7 +358,7 @@ def run(config: Config, build: Build | None = None) -> Result:
         links.update(parallel.intern_links(page.links))
         if page.data is not None:
             result.plan.update(page.data)
-        page.data, page.model, page.problems = None, None, []
+        page.data = None  # written or copied into the plan; the model is shared with result.models
     problems += collisions(result.models) + template_problems
     if not any(p.is_error for p in problems):
         problems += render_problems

@@ -131,8 +131,11 @@ def _alive(pid: int) -> bool:
 def write_file(root: Path, rel: str, data: bytes, mtime: int | None) -> None:
     """Write one planned file under ``root``; how pool workers stream model pages to disk."""
     target = root / rel
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    try:
+        target.write_bytes(data)
+    except FileNotFoundError:  # first file of its directory
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
     if mtime is not None:
         os.utime(target, (mtime, mtime))
     pause = float(os.environ.get(SLOW_WRITE_ENV) or 0)
