@@ -149,3 +149,16 @@ def test_flag_value_and_kebab_helpers() -> None:
 def test_description_whitespace_is_trimmed() -> None:
     model, _ = build(descriptor(description="  spaced \\n out  "))
     assert model is not None and model.description == "spaced out"
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "ftp://x", "example.com"])
+def test_link_properties_must_be_http_urls(url: str) -> None:
+    model, problems = build(descriptor(properties={"info": url}))
+    assert model is not None and model.prop("info") == url
+    [warning] = problems
+    assert warning.severity.value == "warning" and "should be an http(s) URL" in warning.message
+
+
+def test_http_links_are_fine() -> None:
+    _, problems = build(descriptor(properties={"info": "https://example.com", "terms": "http://x.org/t"}))
+    assert problems == []

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import MakeProject, RunCli
 from docs_build.convert import convert
 from docs_build.render import RenderError, render
 from docs_build.templates import inline_code, make_environment, md_escape
@@ -83,3 +84,21 @@ def test_html_templates_autoescape(tmp_path: Path) -> None:
     (tmp_path / "t.html.j2").write_text("<p>{{ x }}</p>")
     out = render(make_environment(tmp_path), "t.html.j2", {"x": "<b>"}, root=tmp_path, for_what="m")
     assert out == "<p>&lt;b&gt;</p>"
+
+
+def test_runaway_range_fails_instead_of_hanging(tmp_path: Path) -> None:
+    (tmp_path / "t.md.j2").write_text("{% for i in range(10**12) %}x{% endfor %}\n")
+    with pytest.raises(RenderError) as info:
+        render(make_environment(tmp_path), "t.md.j2", {}, root=tmp_path, for_what="models/a.yaml")
+    assert (
+        info.value.problem.location.path == "t.md.j2"
+        and "over the template limit" in info.value.problem.message
+    )
+
+
+def test_directory_named_like_a_template_is_reported(make_project: MakeProject, run_cli: RunCli) -> None:
+    project = make_project()
+    (project / "templates" / "model.md.j2").mkdir(parents=True)
+    result = run_cli(project, "check")
+    assert result.exit_code == 1
+    assert "templates/model.md.j2:1:1: error: a directory is named like a template" in result.stderr

@@ -25,6 +25,8 @@ _TRUE_WORDS = frozenset({"true", "yes", "on", "y"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "n"})
 #: Property ids that are flags in the built-in templates; others are only flags if "true".
 KNOWN_FLAGS = frozenset({"beta", "lora", "function_calling"})
+#: Property ids whose value the header shows as a link (only http and https ever become links).
+LINK_PROPERTIES = frozenset({"info", "terms"})
 _RESERVED_SLUGS = frozenset(
     {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
 )
@@ -180,6 +182,15 @@ def _properties(src: Source, items: list[dict[str, Any]]) -> tuple[list[Property
                     vpath,
                     f'flag \'{pid}\' must be "true" or "false", not {json.dumps(text)}, so it is off; '
                     f'write value: "true" to turn it on, or value: "false"',
+                    warning=True,
+                )
+            )
+        elif pid in LINK_PROPERTIES and not text.strip().lower().startswith(("https://", "http://")):
+            problems.append(
+                src.problem(
+                    vpath,
+                    f"property '{pid}' should be an http(s) URL; it is shown as plain text, not a link; "
+                    'write value: "https://..."',
                     warning=True,
                 )
             )

@@ -157,6 +157,10 @@ def check_templates(config: Config) -> list[Problem]:
                     dirs.remove(name)
             elif name in files and name.endswith(".j2"):
                 problems += _utf8_problems(path, display)
+            elif name in dirs and name.endswith(".j2"):
+                # Jinja skips it and silently renders the built-in template of that name.
+                message = "a directory is named like a template; Jinja would ignore it: rename it"
+                problems.append(Problem(Location(display, 1, 1), message))
     return problems
 
 

@@ -112,6 +112,17 @@ def _json_memo(key: str, value: object, indent: int | None) -> Markup:
 
 _JSON_MEMO: dict[tuple[str, int | None], Markup] = {}
 
+#: Largest ``range()`` a template may ask for (Jinja's sandbox uses the same bound).
+MAX_RANGE = 100_000
+
+
+def bounded_range(*args: int) -> range:
+    """``range`` for templates: a typo such as ``range(10**12)`` fails instead of hanging a build."""
+    result = range(*args)
+    if len(result) > MAX_RANGE:
+        raise OverflowError(f"range() of {len(result)} items is over the template limit of {MAX_RANGE}")
+    return result
+
 
 def make_environment(project_templates: Path | None) -> Environment:
     """The one environment used for every page; project templates win by name.
@@ -133,6 +144,7 @@ def make_environment(project_templates: Path | None) -> Environment:
         finalize=_finalize,
         auto_reload=False,
     )
+    env.globals["range"] = bounded_range
     env.filters.update(
         code=code, inline_code=inline_code, json=to_json, md=md_escape, url=link_url, cell_code=cell_code
     )
