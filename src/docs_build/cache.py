@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".docs-build-cache"
 #: Bumped whenever the cache's layout or the meaning of an entry changes.
-FORMAT = "2"
+FORMAT = "3"
 
 # --------------------------------------------------------------------------------------------
 # Fragments
@@ -340,10 +340,10 @@ def inputs_digest(config: Config, version: str) -> str:
 
 @dataclass
 class PageEntry:
-    """What one descriptor produced last time: its files' hashes and its link facts."""
+    """What one descriptor produced last time: its files, their stats, model, warnings, links."""
 
     source_digest: str
-    files: dict[str, str]  # rel path → content digest
+    files: tuple[str, ...]  # rel paths
     meta: Any = None
 
 

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .cache import BuildCache, PageEntry, Scan, digest, scan_page
 from .errors import Location, Problem, Severity
@@ -55,8 +55,7 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-@dataclass
-class Link:
+class Link(NamedTuple):
     """One distinct reference of a page, resolved, with the reason it is broken if known."""
 
     ref: str
@@ -65,15 +64,17 @@ class Link:
     reason: str = ""
 
 
-@dataclass
-class PageLinks:
-    """What the link check needs from a page, without the page: its ids and its references."""
+class PageLinks(NamedTuple):
+    """What the link check needs from a page, without the page: its ids and its references.
+
+    Tuples, not objects: the parent keeps one per page, 100 000 of them for a large catalog.
+    """
 
     ids: frozenset[str]
-    links: list[Link]
+    links: tuple[Link, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class PageResult:
     """Everything the parent keeps about one descriptor."""
 
@@ -83,7 +84,7 @@ class PageResult:
     problems: list[Problem] = field(default_factory=list)
     render_problem: Problem | None = None
     template_level: bool = False
-    files: dict[str, str] = field(default_factory=dict)  # rel path → content digest
+    files: tuple[str, ...] = ()  # rel paths of the page's files
     links: dict[str, PageLinks] = field(default_factory=dict)
     data: dict[str, bytes] | None = None  # page bytes, only when not writing to disk
     reused: bool = False
@@ -143,7 +144,7 @@ def page_links(page: str, html: bytes, scanned: Scan | None = None) -> PageLinks
                 links.append(Link(ref, target, fragment, f"no id '{fragment}' in {target}"))
             continue
         links.append(Link(ref, target, fragment))
-    return PageLinks(frozenset(ids), links)
+    return PageLinks(frozenset(ids), tuple(links))
 
 
 def _build_one(path: Path) -> PageResult:
@@ -175,8 +176,7 @@ def _build_one(path: Path) -> PageResult:
     except RenderError as exc:
         result.render_problem, result.template_level = exc.problem, exc.template_level
         return result
-    for rel, data in outputs.items():
-        result.files[rel] = digest(data)
+    result.files = tuple(outputs)
     for rel, data in outputs.items():
         markdown = outputs.get(rel.removesuffix(".html") + ".md")
         if rel.endswith(".html") and markdown is not None:
@@ -218,7 +218,7 @@ def _reuse(job: _Job, result: PageResult) -> bool:
             os.link(job.old_out / rel, target)
     except OSError:
         return False
-    result.files = dict(entry.files)
+    result.files = tuple(entry.files)
     result.links = links
     result.model = entry.meta["model"]
     result.problems = list(entry.meta.get("problems", []))
@@ -316,14 +316,29 @@ def _broken(link: Link, pages: Mapping[str, PageLinks], planned: set[str]) -> st
     return ""
 
 
-def intern_links(links: dict[str, PageLinks]) -> dict[str, PageLinks]:
-    """Share the strings that repeat on every page (ids, navigation links) in the parent."""
-    out: dict[str, PageLinks] = {}
-    for rel, page in links.items():
-        ids = frozenset(sys.intern(i) for i in page.ids)
-        refs = [
-            Link(sys.intern(x.ref), sys.intern(x.target), sys.intern(x.fragment), x.reason)
-            for x in page.links
-        ]
-        out[sys.intern(rel)] = PageLinks(ids, refs)
-    return out
+def compact(result: PageResult, shared: dict[Any, Any]) -> None:
+    """Share what repeats from page to page (id sets, links, task texts) in the parent.
+
+    Each result arrives as a fresh copy; without this a 100 000-model build would keep 100 000
+    copies of the same section ids and the same task description.
+    """
+
+    def one(value: Any) -> Any:
+        return shared.setdefault(value, value)
+
+    links: dict[str, PageLinks] = {}
+    for rel, page in result.links.items():
+        ids = one(frozenset(sys.intern(i) for i in page.ids))
+        refs = one(
+            tuple(
+                one(Link(sys.intern(x.ref), sys.intern(x.target), sys.intern(x.fragment), x.reason))
+                for x in page.links
+            )
+        )
+        links[sys.intern(rel)] = PageLinks(ids, refs)
+    result.links = links
+    model = result.model
+    if model is not None:
+        model.task_name = sys.intern(model.task_name)
+        model.task_description = sys.intern(model.task_description)
+        model.task_type = sys.intern(model.task_type)

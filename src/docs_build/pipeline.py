@@ -337,6 +337,7 @@ def run(config: Config, build: Build | None = None) -> Result:
     render_problems: list[Problem] = []
     broken_templates: set[Location] = set()
     links: dict[str, parallel.PageLinks] = {}
+    shared: dict[object, object] = {}
     for page in parallel.build_pages(
         config,
         paths,
@@ -359,7 +360,8 @@ def run(config: Config, build: Build | None = None) -> Result:
             render_problems.append(page.render_problem)
         result.pages[page.source] = page
         result.reused += page.reused
-        links.update(parallel.intern_links(page.links))
+        parallel.compact(page, shared)
+        links.update(page.links)
         if page.data is not None:
             result.plan.update(page.data)
         page.data = None  # written or copied into the plan; the model is shared with result.models
