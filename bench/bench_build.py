@@ -59,7 +59,8 @@ HUGO_LIST = """\
 <!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
 <body><main><ul>
-{{ range .Site.RegularPages }}<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ .Params.model.description }}</li>
+{{ range .Site.RegularPages -}}
+<li><a href="{{ .RelPermalink }}">{{ .Title }}</a> {{ .Params.model.description }}</li>
 {{ end }}</ul></main></body></html>
 """
 
@@ -145,7 +146,11 @@ def _memory(pids: list[int]) -> tuple[int, int]:
 def measure(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> Sample:
     """Run ``cmd`` under the wrapper, polling the process tree's memory until it exits."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRAPPER, *cmd], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-c", WRAPPER, *cmd],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     peak_rss = peak_pss = 0
     while proc.poll() is None:
@@ -242,9 +247,14 @@ def compare(n: int, reps: int, tmp: Path, seed: Path) -> dict[str, float]:
         "(target <= 0.05)".format(**ratios)
     )
     ratios.update(
-        n=n, hugo_wall=h, cold_wall=cold.median("wall"), nochange_wall=nochange.median("wall"),
-        onechange_wall=onechange.median("wall"), cold_rss=cold.median("rss_mib"),
-        cold_pss=cold.median("pss_mib"), hugo_rss=hugo.median("rss_mib"),
+        n=n,
+        hugo_wall=h,
+        cold_wall=cold.median("wall"),
+        nochange_wall=nochange.median("wall"),
+        onechange_wall=onechange.median("wall"),
+        cold_rss=cold.median("rss_mib"),
+        cold_pss=cold.median("pss_mib"),
+        hugo_rss=hugo.median("rss_mib"),
     )
     return ratios
 
@@ -253,7 +263,8 @@ def startup(reps: int) -> float:
     """Median wall time of ``docs-build --help``."""
     times = [measure([str(DOCS_BUILD), "--help"]).wall for _ in range(reps)]
     median = statistics.median(times)
-    print(f"\n== start-up ==\ndocs-build --help     median {median * 1000:6.1f} ms over {reps} runs (target < 150 ms)")
+    print("\n== start-up ==")
+    print(f"docs-build --help     median {median * 1000:6.1f} ms over {reps} runs (target < 150 ms)")
     return median
 
 
@@ -266,15 +277,20 @@ def scaling(sizes: list[int], tmp: Path) -> None:
         env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
         s = measure([str(DOCS_BUILD), "-C", str(project), "build"], env=env)
         print(
-            f"{n:>7} models: {s.wall:7.2f} s  {s.wall / n * 1e6:6.0f} us/model  tree rss {s.rss_mib:5.0f} MiB  "
+            f"{n:>7} models: {s.wall:7.2f} s  {s.wall / n * 1e6:6.0f} us/model  "
+            f"tree rss {s.rss_mib:5.0f} MiB  "
             f"pss {s.pss_mib:5.0f} MiB  largest process {s.max_single_mib:5.0f} MiB (target <= 500 MiB)"
         )
         shutil.rmtree(project, ignore_errors=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="catalog sizes to compare")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[1000, 10000], help="catalog sizes to compare"
+    )
     parser.add_argument("--reps", type=int, default=3, help="repetitions per scenario (default 3)")
     parser.add_argument("--quick", action="store_true", help="smoke run: 300 models, 1 repetition")
     parser.add_argument("--large", action="store_true", help="also scale docs-build to 100 000 models")
@@ -284,7 +300,8 @@ def main() -> None:
     if not args.seed.is_file():
         sys.exit(f"bench: seed partial {args.seed} not found; pass --seed PATH")
     sizes, reps = ([300], 1) if args.quick else (args.sizes, args.reps)
-    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {subprocess.check_output([hugo_binary(), 'version'], text=True).split()[1]}")
+    hugo_version = subprocess.check_output([hugo_binary(), "version"], text=True).split()[1]
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, Hugo {hugo_version}")
     with tempfile.TemporaryDirectory(prefix="docs-build-bench-", dir=args.tmp) as tmp:
         for n in sizes:
             compare(n, reps, Path(tmp), args.seed)

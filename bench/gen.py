@@ -62,7 +62,11 @@ def input_schema(lora: bool, max_length: int) -> str:
 OUTPUT_SCHEMA = json.dumps(
     {
         "oneOf": [
-            {"type": "object", "contentType": "application/json", "properties": {"response": {"type": "string"}}},
+            {
+                "type": "object",
+                "contentType": "application/json",
+                "properties": {"response": {"type": "string"}},
+            },
             {"type": "string", "contentType": "text/event-stream", "format": "binary"},
         ]
     },
@@ -134,7 +138,9 @@ def generate(n: int, models_dir: Path, seed: int = 6) -> list[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("count", type=int, help="number of descriptors")
     parser.add_argument("project", type=Path, help="project directory; descriptors go to PROJECT/models")
     parser.add_argument("--seed", type=int, default=6, help="random seed (default 6)")

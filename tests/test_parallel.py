@@ -174,3 +174,35 @@ def test_pooled_link_check_equals_the_plain_one() -> None:
     theirs = links.check_links(plan)
     assert [p.format() for p in ours] == [p.format() for p in theirs]
     assert len(theirs) == 4
+
+
+LONG_LISTS = {
+    "catalog index": "# Catalog\n\n## Text\n\nAbout.\n\n"
+    + "".join(
+        f"- [m{i}](models/m{i}/) [Beta]{{.badge .badge-beta}}\\\n  Model *{i}* with `code` and <b>.\n"
+        for i in range(23)
+    )
+    + "\n## Next\n\ntext\n",
+    "nested items": "".join(f"- item {i}\n  - sub {i}\n    more\n" for i in range(20)),
+    "list then lazy text": "".join(f"- item {i}\n" for i in range(20)) + "lazy continuation\n# H\n",
+    "blank line makes it loose": "".join(f"- item {i}\n" for i in range(10))
+    + "\n"
+    + "".join(f"- item {i}\n" for i in range(10)),
+    "items inside a fence": "```\n" + "".join(f"- item {i}\n" for i in range(20)) + "```\n",
+    "heading in an item": "".join(f"- item {i}\n  # Same\n" for i in range(20)),
+    "reference definition": "".join(f"- [item {i}][x]\n" for i in range(20)) + "\n[x]: https://example.com\n",
+}
+
+
+@pytest.mark.parametrize("case", list(LONG_LISTS))
+def test_long_lists_convert_in_parts_exactly(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "LIST_CHUNK", 3)
+    text = LONG_LISTS[case]
+    assert cache.convert_long(text) == convert(text)
+    assert cache.convert_page(text) == convert(text)
+
+
+def test_long_list_is_really_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "LIST_CHUNK", 3)
+    assert len(cache._list_cuts(LONG_LISTS["catalog index"])) == 7
+    assert cache._list_cuts("".join(f"- item {i}\n" for i in range(5))) == []

@@ -95,7 +95,7 @@ class _Memo:
             self.hits += 1
             return found
         self.misses += 1
-        converted = convert(text)
+        converted = convert_long(text)
         fragment = _Fragment(converted, _substitutable(text, converted))
         self.items[key] = fragment
         if len(self.items) > self.size:
@@ -104,6 +104,72 @@ class _Memo:
 
 
 _MEMO = _Memo()
+
+
+#: Items per piece when a long bullet list (the catalog index) is converted in pieces.
+LIST_CHUNK = 500
+_ITEM = re.compile(r"^- ", re.MULTILINE)
+
+
+def convert_long(text: str) -> Converted:
+    """``convert(text)``, converting a long top-level ``-`` list a few hundred items at a time.
+
+    The catalog index of a large catalog is one list of every model; parsed at once, its
+    tokens alone take hundreds of MiB. Cut before an item, each part converts to the same
+    items: an item's content is its own lines, and when the list has no blank line and every
+    line of it starts with ``- `` or two spaces, it is one tight list in the whole text and in
+    every part. The parts' HTML then differs from the whole only by ``</ul>\n<ul>\n`` at the
+    cuts, which are removed. Anything unexpected (link references, an anchor repeated across
+    parts, a part not starting or ending with its list) converts the text whole.
+    """
+    cuts = _list_cuts(text)
+    if not cuts:
+        return convert(text)
+    bounds = [0, *cuts, len(text)]
+    parts = [convert(text[a:b]) for a, b in itertools.pairwise(bounds)]
+    first, *middle, last = (part.html for part in parts)
+    anchors = [h.anchor for part in parts for h in part.headings]
+    if (
+        any(part.references for part in parts)
+        or len(set(anchors)) != len(anchors)
+        or not first.endswith("</ul>\n")
+        or not last.startswith("<ul>\n")
+        or not all(m.startswith("<ul>\n") and m.endswith("</ul>\n") for m in middle)
+    ):
+        return convert(text)
+    html = [
+        first[: -len("</ul>\n")],
+        *(m[len("<ul>\n") : -len("</ul>\n")] for m in middle),
+        last[len("<ul>\n") :],
+    ]
+    return Converted("".join(html), [h for part in parts for h in part.headings])
+
+
+def _list_cuts(text: str) -> list[int]:
+    """Offsets of every LIST_CHUNK-th item of the first long top-level ``-`` list, or []."""
+    first = _ITEM.search(text)
+    if first is None or text.count("\n- ") < 2 * LIST_CHUNK:
+        return []
+    cuts: list[int] = []
+    items = 0
+    pos = first.start()
+    while pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end == -1 else end + 1
+        line = text[pos:end]
+        if line.startswith("- "):
+            if items and items % LIST_CHUNK == 0:
+                cuts.append(pos)
+            items += 1
+        elif not (line.startswith("  ") and line.strip()):
+            break
+        pos = end
+    # The list must really end here: a lazy line could be followed by more items, and after a
+    # blank line another item or an indented line continues the list and makes it loose.
+    rest = text[pos:]
+    if rest.strip() and (rest[: rest.find("\n") + 1 or len(rest)].strip() or rest.lstrip("\n")[:1] in " \t-"):
+        return []
+    return cuts
 
 
 def _substitutable(text: str, converted: Converted) -> bool:

@@ -5,10 +5,10 @@ Each descriptor is independent until the site-wide pages, so a worker takes a de
 when building, write its files into the staging directory that :func:`write.publish` later
 swaps in. It sends back only a :class:`PageResult`: the model without its schemas (what the
 catalog and site-wide files need), its problems and its link facts. The parent never holds
-page bodies, so memory stays flat however many models there are.
+page bodies, only a small record per page (see :func:`compact`).
 
-Workers are forked (templates and the fragment memo are per process; the Jinja environment is
-built once per worker, in :func:`_init`). Results come back in descriptor order, so the
+Workers are forked; each builds its Jinja environment once (:func:`_renderer`) and keeps its
+own fragment memo. Results come back in descriptor order, so the
 output and the order of messages do not depend on the number of workers. Small catalogs are
 built in-process: starting workers costs more than it saves below a few dozen pages.
 """
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .cache import BuildCache, PageEntry, Scan, digest, scan_page
 from .errors import Location, Problem, Severity
 from .links import resolve, scan
-from .model import Model
+from .model import Model, Property
 from .render import RenderError
 
 if TYPE_CHECKING:
@@ -342,3 +342,8 @@ def compact(result: PageResult, shared: dict[Any, Any]) -> None:
         model.task_name = sys.intern(model.task_name)
         model.task_description = sys.intern(model.task_description)
         model.task_type = sys.intern(model.task_type)
+        # Site-wide pages show property values, never where they were written.
+        model.properties = [
+            Property(sys.intern(p.id), sys.intern(p.value) if len(p.value) < 16 else p.value, model.location)
+            for p in model.properties
+        ]
