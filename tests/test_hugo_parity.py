@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import MakeProject, RunCli
 from docs_build.config import Config
 from docs_build.load import load_bytes
 from docs_build.model import build_model
@@ -182,3 +183,23 @@ def test_boolean_true_is_a_documented_divergence(hugo_output: dict[str, str]) ->
     assert [p.severity.value for p in problems] == ["warning"]
     assert "### Using streaming" not in docs_build_responses(text)
     _ = Config  # the page pipeline is covered elsewhere; this case is about the flag rule only
+
+
+def responses_section(page: str) -> str:
+    """The ``## Responses`` section of a whole page's Markdown, up to the next ``##`` heading."""
+    section = page[page.index("## Responses") :]
+    following = re.search(r"^## ", section[3:], re.MULTILINE)
+    return section[: following.start() + 3] if following else section
+
+
+def test_built_pages_carry_the_same_section(
+    hugo_output: dict[str, str], make_project: MakeProject, run_cli: RunCli
+) -> None:
+    """The section inside each built page (not only the template) matches Hugo."""
+    project = make_project({f"{case}.yaml": text for case, text in CASES.items()})
+    result = run_cli(project, "build")
+    assert result.exit_code == 0, result.output
+    for case, text in CASES.items():
+        slug = re.search(r'name: "[^"]*/([^"/]+)"', text).group(1)  # type: ignore[union-attr]
+        page = (project / "build" / "models" / slug / "index.md").read_text(encoding="utf-8")
+        assert normalise(responses_section(page)) == normalise(hugo_output[case]), case
