@@ -169,8 +169,8 @@ def test_pooled_link_check_equals_the_plain_one() -> None:
         "models/b/index.html": b'<h2 id="ok">ok</h2><a href="../a/#x">a</a><a href="../a/#x">again</a>',
         "assets/style.css": b"",
     }
-    pages = {rel: parallel.page_links(rel, data) for rel, data in plan.items() if rel.endswith(".html")}
-    ours = parallel.check_links(pages, set(plan))
+    pages = {rel: links.page_links(rel, data) for rel, data in plan.items() if rel.endswith(".html")}
+    ours = links.check_scanned(pages, set(plan))
     theirs = links.check_links(plan)
     assert [p.format() for p in ours] == [p.format() for p in theirs]
     assert len(theirs) == 4

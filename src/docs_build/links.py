@@ -19,6 +19,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 from html.parser import HTMLParser
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from .errors import Location, Problem, Severity
@@ -93,36 +94,74 @@ def resolve(page: str, ref: str) -> tuple[str, str] | None:
     return target, fragment
 
 
+class Link(NamedTuple):
+    """One distinct reference of a page, resolved, with the reason it is broken if known."""
+
+    ref: str
+    target: str
+    fragment: str
+    reason: str = ""
+
+
+class PageLinks(NamedTuple):
+    """What the link check needs from a page, without the page: its ids and its references.
+
+    Tuples, not objects: the parent keeps one per page, 100 000 of them for a large catalog.
+    """
+
+    ids: frozenset[str]
+    links: tuple[Link, ...]
+
+
+def page_links(
+    page: str, html: bytes, scanned: tuple[frozenset[str], tuple[str, ...]] | None = None
+) -> PageLinks:
+    """Scan one page and resolve its references; same-page anchors are checked here."""
+    ids, refs = scanned if scanned is not None else scan(html)
+    links: list[Link] = []
+    seen: set[str] = set()
+    for ref in refs:
+        if ref in seen:
+            continue
+        seen.add(ref)
+        found = resolve(page, ref)
+        if found is None:
+            continue
+        target, fragment = found
+        if target == page:
+            if fragment and fragment not in ids:
+                links.append(Link(ref, target, fragment, f"no id '{fragment}' in {target}"))
+            continue
+        links.append(Link(ref, target, fragment))
+    return PageLinks(frozenset(ids), tuple(links))
+
+
 def check_links(plan: Mapping[str, bytes]) -> list[Problem]:
-    """Warnings for every broken internal link or anchor, one per (page, reference)."""
-    pages = {path: scan(data) for path, data in plan.items() if path.endswith(".html")}
+    """Warnings for every broken internal link or anchor of a planned site, given its bytes."""
+    pages = {path: page_links(path, data) for path, data in plan.items() if path.endswith(".html")}
+    return check_scanned(pages, set(plan))
+
+
+def check_scanned(pages: Mapping[str, PageLinks], planned: set[str]) -> list[Problem]:
+    """The check over pre-scanned pages (what a build keeps): one warning per broken reference."""
     problems: list[Problem] = []
     for page in sorted(pages):
-        seen: set[str] = set()
-        for ref in pages[page][1]:
-            if ref in seen:
-                continue
-            seen.add(ref)
-            reason = _broken(page, ref, plan, pages)
+        for link in pages[page].links:
+            reason = link.reason or _broken(link, pages, planned)
             if reason:
-                message = f"broken link: {page} \u2192 {ref} ({reason})"
+                message = f"broken link: {page} \u2192 {link.ref} ({reason})"
                 problems.append(Problem(Location(page), message, Severity.WARNING))
     return problems
 
 
-def _broken(
-    page: str, ref: str, plan: Mapping[str, bytes], pages: Mapping[str, tuple[set[str], list[str]]]
-) -> str:
-    """Why ``ref`` is broken, or "" when it resolves."""
-    found = resolve(page, ref)
-    if found is None:
-        return ""
-    target, fragment = found
-    if target not in plan:
-        if f"{target}/index.html" in plan:
+def _broken(link: Link, pages: Mapping[str, PageLinks], planned: set[str]) -> str:
+    """Why ``link`` is broken, or "" when it resolves."""
+    target = link.target
+    if target not in planned:
+        if f"{target}/index.html" in planned:
             target = f"{target}/index.html"
         else:
             return f"no file {target} in the site"
-    if fragment and target in pages and fragment not in pages[target][0]:
-        return f"no id '{fragment}' in {target}"
+    if link.fragment and target in pages and link.fragment not in pages[target].ids:
+        return f"no id '{link.fragment}' in {target}"
     return ""

@@ -25,11 +25,11 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from .cache import BuildCache, PageEntry, Scan, digest, scan_page
-from .errors import Location, Problem, Severity
-from .links import resolve, scan
+from .cache import BuildCache, PageEntry, digest, scan_page
+from .errors import Problem
+from .links import Link, PageLinks, page_links
 from .model import Model, Property
 from .render import RenderError
 
@@ -53,25 +53,6 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:
         return max(1, os.cpu_count() or 1)
-
-
-class Link(NamedTuple):
-    """One distinct reference of a page, resolved, with the reason it is broken if known."""
-
-    ref: str
-    target: str
-    fragment: str
-    reason: str = ""
-
-
-class PageLinks(NamedTuple):
-    """What the link check needs from a page, without the page: its ids and its references.
-
-    Tuples, not objects: the parent keeps one per page, 100 000 of them for a large catalog.
-    """
-
-    ids: frozenset[str]
-    links: tuple[Link, ...]
 
 
 @dataclass(slots=True)
@@ -124,27 +105,6 @@ def _renderer(job: _Job) -> SiteRenderer:
 def slim(model: Model) -> Model:
     """The model without its JSON schemas: the catalog and site-wide files never show them."""
     return dataclasses.replace(model, input_schema=None, output_schema=None)
-
-
-def page_links(page: str, html: bytes, scanned: Scan | None = None) -> PageLinks:
-    """Scan one page and resolve its references; same-page anchors are checked here."""
-    ids, refs = scanned if scanned is not None else scan(html)
-    links: list[Link] = []
-    seen: set[str] = set()
-    for ref in refs:
-        if ref in seen:
-            continue
-        seen.add(ref)
-        found = resolve(page, ref)
-        if found is None:
-            continue
-        target, fragment = found
-        if target == page:
-            if fragment and fragment not in ids:
-                links.append(Link(ref, target, fragment, f"no id '{fragment}' in {target}"))
-            continue
-        links.append(Link(ref, target, fragment))
-    return PageLinks(frozenset(ids), tuple(links))
 
 
 def _build_one(path: Path) -> PageResult:
@@ -290,30 +250,6 @@ def cache_entries(results: Mapping[str, PageResult], out: Path, cache: BuildCach
         meta = {"stats": stats, "links": result.links, "model": result.model, "problems": result.problems}
         entries[source] = PageEntry(result.source_digest, result.files, meta)
     return entries
-
-
-def check_links(pages: Mapping[str, PageLinks], planned: set[str]) -> list[Problem]:
-    """``links.check_links`` over pre-scanned pages: one warning per broken (page, reference)."""
-    problems: list[Problem] = []
-    for page in sorted(pages):
-        for link in pages[page].links:
-            reason = link.reason or _broken(link, pages, planned)
-            if reason:
-                message = f"broken link: {page} \u2192 {link.ref} ({reason})"
-                problems.append(Problem(Location(page), message, Severity.WARNING))
-    return problems
-
-
-def _broken(link: Link, pages: Mapping[str, PageLinks], planned: set[str]) -> str:
-    target = link.target
-    if target not in planned:
-        if f"{target}/index.html" in planned:
-            target = f"{target}/index.html"
-        else:
-            return f"no file {target} in the site"
-    if link.fragment and target in pages and link.fragment not in pages[target].ids:
-        return f"no id '{link.fragment}' in {target}"
-    return ""
 
 
 def compact(result: PageResult, shared: dict[Any, Any]) -> None:

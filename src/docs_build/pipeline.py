@@ -24,6 +24,7 @@ from .config import Config
 from .convert import pygments_css
 from .errors import Location, Problem, apply_strict, display_path
 from .extras import site_files
+from .links import PageLinks, check_scanned, page_links
 from .model import Model, build_model
 from .render import RenderError, render
 from .site import Catalog, badges, build_catalog, facts, links, page_sections
@@ -336,7 +337,7 @@ def run(config: Config, build: Build | None = None) -> Result:
     result = Result()
     render_problems: list[Problem] = []
     broken_templates: set[Location] = set()
-    links: dict[str, parallel.PageLinks] = {}
+    links: dict[str, PageLinks] = {}
     shared: dict[object, object] = {}
     for page in parallel.build_pages(
         config,
@@ -377,8 +378,8 @@ def run(config: Config, build: Build | None = None) -> Result:
         if not any(p.is_error for p in render_problems):  # a missing page would be reported twice
             for rel, data in site.items():
                 if rel.endswith(".html"):
-                    links[rel] = parallel.page_links(rel, data)
-            problems += parallel.check_links(links, planned)
+                    links[rel] = page_links(rel, data)
+            problems += check_scanned(links, planned)
     else:
         result.plan = {}
     result.problems = apply_strict(problems, config.strict)
