@@ -11,33 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import TIMEOUT_MS, launch, require_chromium
 
 from conftest import MakeProject, descriptor
 from docs_build.serve import DevServer
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-TIMEOUT_MS = 15_000
-
 
 @pytest.fixture
 def browser_page() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = launch(pw)
         page = browser.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         yield page

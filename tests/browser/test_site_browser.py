@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import TIMEOUT_MS, launch, require_chromium
 from click.testing import CliRunner
 
 from conftest import PROJECTS
@@ -24,17 +25,6 @@ from docs_build.cli import cli
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-TIMEOUT_MS = 15_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 MODELS = 14  # descriptors in tests/projects/catalog/models
 
@@ -64,12 +54,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        launched = launch(pw)
         yield launched
         launched.close()
 
