@@ -60,7 +60,7 @@ def cli(ctx: click.Context, project: Path, debug: bool) -> None:
     ctx.obj = State(project, debug)
 
 
-def _fail_usage(message: str) -> NoReturn:
+def fail_usage(message: str) -> NoReturn:
     click.echo(f"docs-build: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
 
@@ -73,11 +73,11 @@ def _config(
     from .errors import UsageError
 
     if not state.project.is_dir():
-        _fail_usage(f"project directory {state.project} does not exist")
+        fail_usage(f"project directory {state.project} does not exist")
     try:
         config, problems = load_config(state.project)
     except UsageError as exc:
-        _fail_usage(str(exc))
+        fail_usage(str(exc))
     if problems:
         (on_problems or _report)(problems)
         sys.exit(EXIT_USAGE)
@@ -96,7 +96,7 @@ def _summary(problems: list[Problem]) -> str:
 
 
 @contextmanager
-def _guarded(state: State) -> Iterator[None]:
+def guarded(state: State) -> Iterator[None]:
     """Turn SIGTERM into an interrupt and unexpected exceptions into a one-line message."""
     from .errors import UsageError
 
@@ -110,7 +110,7 @@ def _guarded(state: State) -> Iterator[None]:
         click.echo("docs-build: interrupted; the previous output was left as it was", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except UsageError as exc:
-        _fail_usage(str(exc))
+        fail_usage(str(exc))
     except OSError as exc:
         if state.debug:
             raise
@@ -187,7 +187,7 @@ def build(
 ) -> None:
     """Build the site into the output directory, replacing it atomically."""
     started = time.perf_counter()
-    with _guarded(state):
+    with guarded(state):
         import shutil
 
         from .config import source_date_epoch
@@ -341,7 +341,7 @@ def _writing(out: Path, lock_timeout: float) -> Iterator[None]:
 @click.pass_obj
 def check(state: State, strict: bool | None, date: str | None, fmt: str, summary: bool) -> None:
     """Run the whole pipeline in memory and report problems; writes nothing."""
-    with _guarded(state):
+    with guarded(state):
         from .pipeline import run
 
         def emit(
@@ -419,7 +419,7 @@ def list_cmd(state: State, date: str | None, fmt: str) -> None:
 
     A view, not a gate: exits 0 even when there are problems (`check` is the gate).
     """
-    with _guarded(state):
+    with guarded(state):
         from . import report
         from .pipeline import run
 
@@ -443,7 +443,7 @@ def init(state: State, directory: Path | None, force: bool) -> None:
     DIRECTORY defaults to the -C project directory. A non-empty directory is refused unless
     --force is given.
     """
-    with _guarded(state):
+    with guarded(state):
         from .pipeline import version
         from .scaffold import init_project
 
@@ -482,7 +482,7 @@ def new(state: State, name: str, task: str, lora: bool, beta: bool, description:
     yaml-language-server modeline, so editors validate and complete it against the descriptor
     schema as you type. Existing files are never replaced.
     """
-    with _guarded(state):
+    with guarded(state):
         from .errors import display_path
         from .scaffold import new_descriptor
 
@@ -520,7 +520,7 @@ def _project_tasks(config: Config) -> dict[str, str]:
 @click.pass_obj
 def render_cmd(state: State, slug: str, fmt: str, date: str | None) -> None:
     """Print one model page (by slug) to stdout, for previewing."""
-    with _guarded(state):
+    with guarded(state):
         from .pipeline import SiteRenderer, load_models
         from .render import RenderError
 
@@ -530,7 +530,7 @@ def render_cmd(state: State, slug: str, fmt: str, date: str | None) -> None:
         _report([p for p in problems if not chosen or p.location.path == chosen[0].source])
         if not chosen:
             known = ", ".join(sorted(m.slug for m in models)[:10])
-            _fail_usage(f"no model with slug {slug!r}" + (f" (known: {known}, ...)" if known else ""))
+            fail_usage(f"no model with slug {slug!r}" + (f" (known: {known}, ...)" if known else ""))
         try:
             markdown, html = SiteRenderer(config).model_page(chosen[0])
         except RenderError as exc:

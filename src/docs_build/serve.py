@@ -177,13 +177,13 @@ def serve(
     ctx: click.Context, port: int, host: str, open_browser: bool, slug: str | None, strict: bool | None
 ) -> None:
     """Serve the site locally, rebuild changed pages on save and reload open browsers."""
-    from .cli import _fail_usage, _guarded
+    from .cli import fail_usage, guarded
     from .httpd import all_interfaces
 
     state = ctx.obj
     if not state.project.is_dir():
-        _fail_usage(f"project directory {state.project} does not exist")
-    with _guarded(state):
+        fail_usage(f"project directory {state.project} does not exist")
+    with guarded(state):
         if all_interfaces(host):
             click.echo(
                 f"docs-build: warning: binding to {host or 'all interfaces'} makes the preview reachable "
