@@ -61,6 +61,7 @@ def cli(ctx: click.Context, project: Path, debug: bool) -> None:
 
 
 def fail_usage(message: str) -> NoReturn:
+    """Print a usage error and exit 2 (bad flags or settings, not bad content)."""
     click.echo(f"docs-build: error: {message}", err=True)
     sys.exit(EXIT_USAGE)
 
