@@ -200,3 +200,13 @@ def test_deep_nesting_stops() -> None:
         schema = {"type": "object", "properties": {f"l{i}": schema}}
     rows = document(schema).variants[0].rows
     assert 0 < len(rows) < 20
+
+
+@pytest.mark.parametrize("required", [7, [[1]], "prompt", None])
+def test_malformed_required_is_ignored_not_a_crash(required: object) -> None:
+    from docs_build.apischema import example_input, required_names
+
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": required}
+    assert required_names(schema) == []
+    example_input({"type": "object", "oneOf": [schema]})
+    example_input(schema)

@@ -148,3 +148,21 @@ def test_usage_errors_exit_2(make_project: MakeProject, run_cli: RunCli, tmp_pat
 def test_missing_models_dir_is_a_content_error(tmp_path: Path, run_cli: RunCli) -> None:
     result = run_cli(tmp_path, "build")
     assert result.exit_code == 1 and "models: error: models directory not found" in result.stderr
+
+
+def test_bad_date_and_base_url_are_usage_errors(make_project: MakeProject, run_cli: RunCli) -> None:
+    project = make_project()
+    bad_date = run_cli(project, "build", "--date", "2024-13-45")
+    assert (
+        bad_date.exit_code == 2 and "invalid --date" in bad_date.stderr and "internal" not in bad_date.stderr
+    )
+    bad_url = run_cli(project, "build", "--base-url", "javascript:alert(1)")
+    assert bad_url.exit_code == 2 and "--base-url must start with https://" in bad_url.stderr
+    assert not (project / "build").exists()
+
+
+def test_render_of_a_broken_descriptor_is_a_content_error(make_project: MakeProject, run_cli: RunCli) -> None:
+    project = make_project({"tiny-chat.yaml": descriptor("tiny-chat") + "titel: x\n"})
+    result = run_cli(project, "render", "tiny-chat")
+    assert result.exit_code == 1
+    assert "unknown key 'titel'" in result.stderr and "no model with slug" not in result.stderr

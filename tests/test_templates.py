@@ -9,7 +9,7 @@ import pytest
 from conftest import MakeProject, RunCli
 from docs_build.convert import convert
 from docs_build.render import RenderError, render
-from docs_build.templates import inline_code, make_environment, md_escape
+from docs_build.templates import cell_code, inline_code, make_environment, md_escape
 
 
 def test_md_escape_neutralises_markdown_structure() -> None:
@@ -102,3 +102,25 @@ def test_directory_named_like_a_template_is_reported(make_project: MakeProject, 
     result = run_cli(project, "check")
     assert result.exit_code == 1
     assert "templates/model.md.j2:1:1: error: a directory is named like a template" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("3.5 Turbo", "3.5 Turbo"),
+        ("1986. A great year", "1986. A great year"),
+        ("10) x", "10) x"),
+        ("0.5", "0.5"),
+        ("::: details Pwned rest", "::: details Pwned rest"),
+    ],
+)
+def test_line_start_escapes_show_no_backslash(text: str, shown: str) -> None:
+    html = convert("para\n\n" + md_escape(text)).html
+    assert html == f"<p>para</p>\n<p>{shown}</p>\n", html
+
+
+def test_carriage_returns_cannot_break_out_of_code_spans() -> None:
+    hostile = "a\r::: details PWNED\r# Injected heading"
+    for rendered in (inline_code(hostile), cell_code(hostile)):
+        html = convert(f"x {rendered} y\n").html
+        assert "<details" not in html and "<h1" not in html, html

@@ -112,7 +112,7 @@ def variant_title(schema: Mapping[str, Any], number: int) -> str:
     """A name for one alternative: its ``title``, its required fields, or its content type."""
     if isinstance(schema.get("title"), str) and schema["title"].strip():
         return str(schema["title"]).strip()
-    required = [r for r in schema.get("required", []) if isinstance(r, str)]
+    required = required_names(schema)
     if required:
         return "Using " + " and ".join(required)
     if isinstance(schema.get("contentType"), str):
@@ -138,7 +138,7 @@ def rows(schema: Mapping[str, Any], prefix: str = "", depth: int = 0) -> list[Ro
     props = schema.get("properties")
     if not isinstance(props, dict) or depth > MAX_DEPTH:
         return []
-    required = {r for r in schema.get("required", []) if isinstance(r, str)}
+    required = set(required_names(schema))
     out: list[Row] = []
     for name, sub in props.items():
         if not isinstance(sub, dict):
@@ -167,6 +167,12 @@ def _children(schema: Mapping[str, Any], path: str, depth: int) -> list[Row]:
         if isinstance(alt, dict):
             out += _children(alt, path, depth)
     return out
+
+
+def required_names(schema: Mapping[str, Any]) -> list[str]:
+    """The ``required`` names of a schema; a malformed ``required`` (not a list) counts as none."""
+    value = schema.get("required")
+    return [r for r in value if isinstance(r, str)] if isinstance(value, list) else []
 
 
 def _row(path: str, schema: Mapping[str, Any], required: bool, depth: int) -> Row:
@@ -269,7 +275,7 @@ def example_input(schema: Mapping[str, Any] | None) -> dict[str, Any] | None:
         merged = {**{k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}, **alt}
         props = merged.get("properties")
         if isinstance(props, dict):
-            required = [r for r in merged.get("required", []) if r in props]
+            required = [r for r in required_names(merged) if r in props]
             return {name: _placeholder(props[name]) for name in required}
     return None
 
@@ -292,6 +298,6 @@ def _placeholder(schema: Any) -> Any:
     if kind == "object" or "properties" in schema:
         found = schema.get("properties")
         props: dict[str, Any] = found if isinstance(found, dict) else {}
-        required = [r for r in schema.get("required", []) if r in props]
+        required = [r for r in required_names(schema) if r in props]
         return {name: _placeholder(props[name]) for name in required}
     return simple.get(kind) if isinstance(kind, str) else None

@@ -7,6 +7,7 @@ commands so ``docs-build --help`` stays fast.
 
 from __future__ import annotations
 
+import re
 import signal
 import sys
 import time
@@ -82,6 +83,9 @@ def _config(
     if problems:
         (on_problems or _report)(problems)
         sys.exit(EXIT_USAGE)
+    base_url = overrides.get("base_url")
+    if base_url and not re.match(r"https?://[^/]", base_url):
+        fail_usage(f"--base-url must start with https:// or http://, not {base_url!r}")
     return config.with_overrides(**overrides)
 
 
@@ -136,7 +140,7 @@ def _date(value: str | None) -> Any:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter("use YYYY-MM-DD", param_hint="--date") from None
+        fail_usage(f"invalid --date {value!r}: use YYYY-MM-DD, e.g. --date 2025-01-31")
 
 
 _strict = click.option(
@@ -529,6 +533,10 @@ def render_cmd(state: State, slug: str, fmt: str, date: str | None) -> None:
         models, problems = load_models(config)
         chosen = [m for m in models if m.slug == slug]
         _report([p for p in problems if not chosen or p.location.path == chosen[0].source])
+        if not chosen and any(p.is_error for p in problems):
+            # The slug may belong to a descriptor that failed to load: that is a content error.
+            click.echo(f"docs-build: cannot render {slug!r}: fix the errors above first", err=True)
+            sys.exit(EXIT_CONTENT)
         if not chosen:
             known = ", ".join(sorted(m.slug for m in models)[:10])
             fail_usage(f"no model with slug {slug!r}" + (f" (known: {known}, ...)" if known else ""))

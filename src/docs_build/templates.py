@@ -34,7 +34,10 @@ BUILTIN_DIR = Path(__file__).parent / "builtin"
 BUILTIN_TEMPLATES = BUILTIN_DIR / "templates"
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>&!|~#{}])")
-_MD_LINE_START = re.compile(r"^([-+=>]|\d+[.)])")
+#: Characters that open a block at the start of a line (``:`` for ``::: container`` fences).
+_MD_LINE_START = re.compile(r"^([-+=>:])")
+#: An ordered-list marker is the digits plus ``.``/``)``; escaping the digit would show the backslash.
+_MD_ORDERED = re.compile(r"^(\d+)([.)])")
 _WS = re.compile(r"\s+")
 
 
@@ -42,7 +45,8 @@ def md_escape(value: object) -> str:
     """Make ``value`` inert inside a Markdown paragraph or table cell."""
     text = _WS.sub(" ", str(value)).strip()
     text = _MD_SPECIAL.sub(r"\\\1", text)
-    return _MD_LINE_START.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(r"\\\1", text)
+    return _MD_ORDERED.sub(r"\1\\\2", text)
 
 
 @pass_eval_context
@@ -62,7 +66,7 @@ def code(value: object) -> Markup:
 
 def inline_code(value: object) -> Markup:
     """An inline code span whose fence is longer than any backtick run inside it."""
-    text = str(value).replace("\n", " ")
+    text = str(value).replace("\r", " ").replace("\n", " ")
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
