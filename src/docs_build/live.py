@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,11 +123,11 @@ class LiveSite:
         problems += self._template_problems
         if settings_changed:
             reloaded.insert(0, "templates and config")
-        if any(p.is_error for p in problems):
+        if self._fatal(problems):
             return self._failed(problems, reloaded)
         rendered, render_problems = self._render_pages()
         problems += render_problems
-        if any(p.is_error for p in problems):
+        if self._fatal(problems):
             return self._failed(problems, reloaded, rendered)
         published: frozenset[str] = frozenset()
         if early is not None and self._last_ok and not settings_changed:
@@ -154,6 +155,11 @@ class LiveSite:
             early(Outcome(True, plan, changed, problems, reloaded, rendered))
         return changed
 
+    def _fatal(self, problems: list[Problem]) -> bool:
+        """Whether ``problems`` fail the build; under ``strict`` a warning does too (before any
+        page is published early, so ``serve --strict`` never shows what ``build --strict`` refuses)."""
+        return any(p.is_error or self.config.strict for p in problems)
+
     def _failed(self, problems: list[Problem], reloaded: list[str], rendered: int = 0) -> Outcome:
         self._last_ok = False
         problems = apply_strict(problems, self.config.strict)
@@ -176,6 +182,8 @@ class LiveSite:
         old_models_dir = self.config.models
         self.config, self._config_problems = self._load_config()
         if self._config_problems:
+            # Remember the broken state too, so restoring the previous bytes counts as a change.
+            self._settings_digest = digest
             return True
         self._settings_digest = digest
         self._template_problems = check_templates(self.config)
@@ -232,10 +240,14 @@ class LiveSite:
         entry = self._descriptors.get(path)
         if entry is not None and entry.stamp == stamp and not hinted:
             return False
-        try:
-            raw: bytes | None = path.read_bytes()
-        except OSError:
-            raw = None
+        raw: bytes | None = None
+        if st is not None and stat.S_ISREG(st.st_mode):
+            # Never read a FIFO or device: that blocks the watcher for good. load_descriptor
+            # reports such a file like build does.
+            try:
+                raw = path.read_bytes()
+            except OSError:
+                raw = None
         digest = hashlib.blake2b(raw, digest_size=20).digest() if raw is not None else b""
         if entry is not None and entry.digest == digest and raw is not None:
             entry.stamp = stamp
