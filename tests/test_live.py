@@ -57,3 +57,17 @@ def test_strict_never_publishes_a_page_that_build_strict_refuses(make_project: M
     assert not outcome.ok and published == []
     assert "Strict edit." not in page(outcome, "tiny-chat")
     assert any(p.is_error and "non-canonical" in p.message for p in outcome.problems)
+
+
+def test_templates_in_a_linked_folder_are_watched_and_hashed(make_project: MakeProject) -> None:
+    project = make_project()
+    shared = project / "shared-partials"
+    shared.mkdir()
+    (shared / "intro.md.j2").write_text("V1\n")
+    (project / "templates").mkdir()
+    (project / "templates" / "partials").symlink_to("../shared-partials")
+    site = LiveSite(project)
+    assert site.rebuild().ok
+    assert shared.resolve() in site.watch_targets()
+    (shared / "intro.md.j2").write_text("V2\n")
+    assert site.rebuild({shared / "intro.md.j2"}).reloaded[0] == "templates and config"

@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import source_date_epoch
 from .convert import Converted, Heading, convert, markdown
+from .templates import template_files
 
 if TYPE_CHECKING:
     from .config import Config
@@ -396,10 +398,13 @@ def inputs_digest(config: Config, version: str) -> str:
     """
     package = Path(__file__).parent
     files = [p for p in package.rglob("*") if p.is_file() and p.suffix != ".pyc"]
-    if config.templates.is_dir():
-        files += [p for p in config.templates.rglob("*") if p.is_file()]
+    files += [p for p in template_files(config.templates) if p.is_file()]
+    # SOURCE_DATE_EPOCH sets the written files' times, so reused files must have been written
+    # under the same value.
+    epoch = str(source_date_epoch())
     h = hashlib.blake2b(digest_size=20)
-    for part in (FORMAT, version, repr(config), config.build_date.isoformat(), tree_digest(files, package)):
+    parts = (FORMAT, version, repr(config), config.build_date.isoformat(), epoch, tree_digest(files, package))
+    for part in parts:
         h.update(part.encode("utf-8") + b"\0")
     return h.hexdigest()
 
@@ -489,7 +494,11 @@ _RACY_NS = 2_000_000_000
 
 
 def _stat(path: Path) -> Stat:
-    st = os.stat(path, follow_symlinks=False)
+    # A symlinked descriptor changes when its target does: stat what the build reads.
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = os.stat(path, follow_symlinks=False)
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 

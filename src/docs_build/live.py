@@ -39,6 +39,7 @@ from .pipeline import (
     version,
 )
 from .render import RenderError
+from .templates import template_files
 from .watch import is_ignored
 from .write import check_plan_paths
 
@@ -97,6 +98,9 @@ class LiveSite:
         """Inputs of the site: the models and templates directories and the config file."""
         targets = [self.config.models, self.config.templates]
         targets.append(self.config.config_file or self.root / "docs-build.toml")
+        # Folders linked into templates/ live elsewhere; the watcher does not follow links.
+        linked = {p.parent.resolve() for p in template_files(self.config.templates)}
+        targets += sorted(d for d in linked if not d.is_relative_to(self.config.templates.resolve()))
         return targets
 
     # -- the rebuild ---------------------------------------------------------------------------
@@ -298,13 +302,7 @@ class LiveSite:
 
 def _files_under(directory: Path) -> list[Path]:
     """Every regular file below ``directory`` except editor scratch files, in a stable order."""
-    if not directory.is_dir():
-        return []
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(directory):
-        dirnames.sort()
-        found += [Path(dirpath, f) for f in sorted(filenames) if not is_ignored(f)]
-    return found
+    return [p for p in template_files(directory) if not is_ignored(p.name)]
 
 
 def _diff(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> frozenset[str]:

@@ -15,6 +15,7 @@ Values are rendered, never parsed: ``{{ 7*7 }}`` inside a description prints as 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,28 @@ def bounded_range(*args: int) -> range:
     if len(result) > MAX_RANGE:
         raise OverflowError(f"range() of {len(result)} items is over the template limit of {MAX_RANGE}")
     return result
+
+
+def template_files(directory: Path) -> list[Path]:
+    """Every file under a templates directory, in a stable order, following linked folders.
+
+    Jinja follows symlinked folders when it loads templates, so whatever decides whether pages
+    are up to date (the build cache, ``serve``) must see the same files. Links that leave the
+    project are refused by ``pipeline.check_templates``; a folder reached twice is read once.
+    """
+    if not directory.is_dir():
+        return []
+    found: list[Path] = []
+    seen: set[str] = set()
+    for folder, dirs, files in os.walk(directory, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs.sort()
+        found += [Path(folder, name) for name in sorted(files)]
+    return found
 
 
 def make_environment(project_templates: Path | None) -> Environment:
