@@ -162,3 +162,11 @@ def test_link_properties_must_be_http_urls(url: str) -> None:
 def test_http_links_are_fine() -> None:
     _, problems = build(descriptor(properties={"info": "https://example.com", "terms": "http://x.org/t"}))
     assert problems == []
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_json_schema_numbers_must_be_json(number: str) -> None:
+    bad = descriptor() + f'json_schema:\n  input: "{{\\"maximum\\": {number}}}"\n'
+    model, problems = build(bad)
+    assert model is None
+    assert "which JSON does not allow" in problems[0].message and problems[0].location.line == 21

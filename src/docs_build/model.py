@@ -246,7 +246,14 @@ def _json_schema(
     if isinstance(raw, dict):
         return raw, []
     try:
-        parsed = json.loads(raw)
+        parsed = json.loads(raw, parse_constant=_not_json, parse_float=_finite_float)
+    except _NotJson as exc:
+        return None, [
+            src.problem(
+                ("json_schema", part),
+                f"json_schema.{part} holds {exc}, which JSON does not allow; write a finite number",
+            )
+        ]
     except RecursionError:
         return None, [
             src.problem(("json_schema", part), f"json_schema.{part} nests too deeply; simplify the schema")
@@ -275,6 +282,21 @@ def _json_schema(
             )
         ]
     return parsed, []
+
+
+class _NotJson(ValueError):
+    """A value Python's json module accepts but JSON (and browsers, editors) do not."""
+
+
+def _not_json(name: str) -> float:
+    raise _NotJson(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise _NotJson(f"{text} (too large for a number)")
+    return value
 
 
 def _check_slug(src: Source, slug: str) -> list[Problem]:
