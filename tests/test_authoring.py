@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import MakeProject, RunCli, descriptor, snapshot
-from docs_build.scaffold import SCAFFOLD_DIR, TASKS, scaffold_files
+from docs_build.scaffold import SCAFFOLD_DIR, TASKS, installed_spec, scaffold_files
 from docs_build.schema import SCHEMA_ID, schema_json
 
 _SCRIPT = Path(sys.executable).with_name("docs-build")
@@ -100,11 +100,12 @@ def test_init_writes_the_package_data_and_the_current_schema(tmp_path: Path, run
         "docs-build.toml",
         "models/acme-chat-7b.yaml",
         "models/acme-embed-small.yaml",
+        "requirements-docs.txt",
         "schema/descriptor.schema.json",
         "templates/README.md",
         "templates/partials/header.md.j2",
     }
-    assert written == scaffold_files(_version())
+    assert written == scaffold_files(_version(), installed_spec())
     assert written["schema/descriptor.schema.json"].decode() == schema_json()
     assert (SCAFFOLD_DIR / "gitignore").is_file()  # stored without the dot, written with it
 
@@ -121,7 +122,9 @@ def test_scaffold_workflow_runs_check_and_build(tmp_path: Path, run_cli: RunCli)
     runs = [step.get("run", "") for step in workflow["jobs"]["docs"]["steps"]]
     assert "docs-build check --format github --strict" in runs
     assert "docs-build build" in runs
-    assert any(f"docs-build=={_version()}" in run for run in runs)
+    install = next(run for run in runs if "pip install" in run)
+    assert "python -m pip install -r requirements-docs.txt" in install
+    assert "docs-build==" not in install  # docs-build is not on PyPI
     assert True in workflow and "pull_request" in workflow[True]  # YAML 1.1 reads `on:` as true
     assert "/build/" in (tmp_path / "p/.gitignore").read_text().splitlines()
 

@@ -46,7 +46,9 @@ def _version() -> str:
 @click.option(
     "-C",
     "--project",
-    type=click.Path(file_okay=False, path_type=Path),
+    # Readability is checked by the commands, not by click, so `check --format json` can
+    # report an unreadable project as JSON.
+    type=click.Path(file_okay=False, readable=False, path_type=Path),
     default=".",
     show_default=True,
     help="Project directory (holds models/ and templates/).",
@@ -74,8 +76,9 @@ def _config(
     from .config import load_config
     from .errors import UsageError
 
-    if not state.project.is_dir():
-        fail_usage(f"project directory {state.project} does not exist")
+    unusable = _project_problem(state.project)
+    if unusable is not None:
+        fail_usage(unusable.message)
     try:
         config, problems = load_config(state.project)
     except UsageError as exc:
@@ -87,6 +90,23 @@ def _config(
     if base_url and not re.match(r"https?://[^/]", base_url):
         fail_usage(f"--base-url must start with https:// or http://, not {base_url!r}")
     return config.with_overrides(**overrides)
+
+
+def _project_problem(project: Path) -> Problem | None:
+    """Why ``project`` cannot be read as a project directory, located at the directory as given."""
+    import os
+
+    from .errors import Location, Problem
+
+    if not project.exists():
+        message = f"project directory {project} does not exist"
+    elif not project.is_dir():
+        message = f"project directory {project} is not a directory"
+    elif not os.access(project, os.R_OK | os.X_OK):
+        message = f"project directory {project} cannot be read (permission denied)"
+    else:
+        return None
+    return Problem(Location(project.as_posix()), message)
 
 
 def _report(problems: list[Problem]) -> None:
@@ -363,6 +383,11 @@ def check(state: State, strict: bool | None, date: str | None, fmt: str, summary
             else:
                 emit(problems, 0, bool(strict))
 
+        unusable = _project_problem(state.project)
+        if unusable is not None and fmt != "text":
+            # Tools reading --format json/github get a report they can parse, not a stray line.
+            emit([unusable], 0, bool(strict))
+            sys.exit(EXIT_USAGE)
         config = _config(
             state,
             on_problems=config_failed,
@@ -441,21 +466,43 @@ def list_cmd(state: State, date: str | None, fmt: str) -> None:
 @click.option(
     "--force", is_flag=True, help="Write into a non-empty directory (same-named files are replaced)."
 )
+@click.option(
+    "--install-spec",
+    metavar="SPEC",
+    help="Pip requirement CI installs docs-build with, e.g. "
+    "'docs-build @ git+https://host/org/docs-build@v0.1.0' "
+    "(default: where this copy was installed from, if CI can reach it).",
+)
 @click.pass_obj
-def init(state: State, directory: Path | None, force: bool) -> None:
+def init(state: State, directory: Path | None, force: bool, install_spec: str | None) -> None:
     """Create a working example project in DIRECTORY.
 
     DIRECTORY defaults to the -C project directory. A non-empty directory is refused unless
-    --force is given.
+    --force is given. The CI workflow installs docs-build from requirements-docs.txt, which
+    holds --install-spec, else the URL and commit this copy of docs-build was installed from.
     """
     with guarded(state):
         from .pipeline import version
-        from .scaffold import init_project
+        from .scaffold import REQUIREMENTS_FILE, InstallSpec, check_install_spec, init_project, installed_spec
 
+        if install_spec is not None:
+            install = InstallSpec(check_install_spec(install_spec), "the --install-spec option")
+        else:
+            install = installed_spec()
         target = directory if directory is not None else state.project
-        written = init_project(target, force=force, version=version())
+        written = init_project(target, force=force, version=version(), install=install)
         for rel in written:
             click.echo(f"  created {rel}")
+        if install.requirement is None:
+            click.echo(
+                f"docs-build: warning: {REQUIREMENTS_FILE} names no docs-build to install in CI, because "
+                f"{install.origin}; docs-build is not on PyPI, so the workflow's install step fails until "
+                f"you put a pip requirement in {REQUIREMENTS_FILE} (its comment has examples), or rerun "
+                "init with --force --install-spec SPEC",
+                err=True,
+            )
+        else:
+            click.echo(f"docs-build: CI installs {install.requirement} (from {REQUIREMENTS_FILE})")
         where = "" if target.absolute() == Path.cwd() else f" -C {target}"
         click.echo(
             f"docs-build: created a project in {target}; next: docs-build{where} new @cf/acme/my-model "
@@ -469,13 +516,21 @@ class _NewCommand(click.Command):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from .scaffold import TASKS
 
-        self.epilog = f"Known tasks: {', '.join(TASKS)}, and any task type the project already uses."
+        self.epilog = (
+            f"Known tasks: {', '.join(TASKS)}, and any task type the project already uses. "
+            "A display name or a task_labels label (any case) names its task type too."
+        )
         super().format_epilog(ctx, formatter)
 
 
 @cli.command(cls=_NewCommand)
 @click.argument("name")
-@click.option("--task", required=True, metavar="TASK", help="Task type, e.g. text-generation (see below).")
+@click.option(
+    "--task",
+    required=True,
+    metavar="TASK",
+    help="Task type, e.g. text-generation (see below), or its display name or task_labels label.",
+)
 @click.option("--lora", is_flag=True, help='Set the lora flag (value: "true").')
 @click.option("--beta", is_flag=True, help='Set the beta flag (value: "true").')
 @click.option("--description", metavar="TEXT", help="One or two plain sentences about the model.")
@@ -498,6 +553,7 @@ def new(state: State, name: str, task: str, lora: bool, beta: bool, description:
             name,
             task,
             extra_tasks=_project_tasks(config),
+            task_labels=config.task_labels,
             lora=lora,
             beta=beta,
             description=description,
