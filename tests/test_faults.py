@@ -283,3 +283,98 @@ def test_build_while_serve_runs(project: Path, dev_server: str) -> None:
     with urllib.request.urlopen(dev_server, timeout=10) as response:
         assert response.status == 200 and response.read()
     assert served
+
+
+# --------------------------------------------------------------------------------------------
+# The process pool: Ctrl-C reaches the whole process group, a worker dies.
+
+
+@pytest.fixture
+def pooled(project: Path) -> Path:
+    """The base project plus enough descriptors that the build really starts worker processes."""
+    from conftest import descriptor
+    from docs_build.parallel import MIN_PARALLEL
+
+    for i in range(MIN_PARALLEL + 40):
+        (project / "models" / f"pool-{i:03d}.yaml").write_text(
+            descriptor(f"pool-{i:03d}", description=f"Pooled model {i}."), encoding="utf-8"
+        )
+    return project
+
+
+def start_group(project: Path, slow: float) -> subprocess.Popen[str]:
+    """A build in its own process group, as a shell starts a foreground job."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", SLOW_WRITE_ENV: str(slow)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "docs_build", "-C", str(project), "build", "--no-cache", "-j", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def group_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.2, 0.5])
+def test_ctrl_c_to_the_process_group_during_a_pooled_build(pooled: Path, delay: float) -> None:
+    """Terminal Ctrl-C signals the parent and every worker at once; this used to hang for good
+    in multiprocessing.Pool's shutdown, holding the lock and the temporary directory."""
+    change_content(pooled)
+    was = before(pooled)
+    proc = start_group(pooled, slow=0.002)
+    wait_for_partial_write(pooled, proc)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("the interrupted build hung") from None
+    assert proc.returncode == 130, err
+    assert "interrupted; the previous output was left as it was" in err
+    deadline = time.monotonic() + 10
+    while not group_gone(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert group_gone(proc.pid), "worker processes outlived the build"
+    assert leftovers(pooled) == []
+    assert snapshot(pooled / "build") == was.site
+    assert listing(pooled) == was.files
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_worker_killed_mid_build_fails_the_build_instead_of_hanging(pooled: Path) -> None:
+    change_content(pooled)
+    was = before(pooled)
+    proc = start_group(pooled, slow=0.01)
+    wait_for_partial_write(pooled, proc)
+    workers = children(proc.pid)
+    assert workers, "no worker processes"
+    os.kill(workers[0], signal.SIGKILL)  # what the OOM killer does
+    try:
+        _out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError("the build hung after a worker died") from None
+    assert proc.returncode == 1, err
+    assert "a worker process died" in err and "Traceback" not in err
+    assert leftovers(pooled) == []
+    assert snapshot(pooled / "build") == was.site

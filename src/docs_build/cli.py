@@ -123,7 +123,7 @@ def _summary(problems: list[Problem]) -> str:
 @contextmanager
 def guarded(state: State) -> Iterator[None]:
     """Turn SIGTERM into an interrupt and unexpected exceptions into a one-line message."""
-    from .errors import UsageError
+    from .errors import UsageError, WorkerError
 
     def on_term(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
@@ -136,6 +136,9 @@ def guarded(state: State) -> Iterator[None]:
         sys.exit(EXIT_INTERRUPTED)
     except UsageError as exc:
         fail_usage(str(exc))
+    except WorkerError as exc:
+        click.echo(f"docs-build: error: {exc}; the previous output was left as it was", err=True)
+        sys.exit(EXIT_CONTENT)
     except OSError as exc:
         if state.debug:
             raise

@@ -122,3 +122,7 @@ class BuildFailed(Exception):
 
 class UsageError(Exception):
     """A problem with how docs-build was invoked (exit code 2), not with the content."""
+
+
+class WorkerError(RuntimeError):
+    """A build worker process died (a signal, the OOM killer); the build cannot be completed."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import multiprocessing
 import os
 import signal
 import stat
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cache import BuildCache, PageEntry, digest, scan_page
-from .errors import Problem
+from .errors import Problem, WorkerError
 from .links import Link, PageLinks, page_links
 from .model import Model, Property
 from .render import RenderError
@@ -85,13 +84,6 @@ class _Job:
 
 
 _JOB: _Job | None = None
-
-
-def _init(job: _Job) -> None:
-    global _JOB
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _JOB = job
 
 
 def _renderer(job: _Job) -> SiteRenderer:
@@ -203,7 +195,7 @@ def build_pages(
     job = _Job(config, render, staging, old_out, cache, mtime)
     count = workers if workers is not None else default_workers()
     total = len(paths)
-    if count <= 1 or total < MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+    if count <= 1 or total < MIN_PARALLEL or not hasattr(os, "fork"):
         previous, _JOB = _JOB, job
         try:
             for done, path in enumerate(paths, 1):
@@ -215,19 +207,143 @@ def build_pages(
         return
     if cache is not None:
         cache.entries  # noqa: B018 -- read once here, so forked workers share it
-    context = multiprocessing.get_context("fork")
-    pool = context.Pool(min(count, total), initializer=_init, initargs=(job,))
+    previous, _JOB = _JOB, job  # forked workers inherit it
     try:
-        for done, result in enumerate(pool.imap(_build_one, paths, chunksize=CHUNK), 1):
+        for done, result in enumerate(_Workers(paths, min(count, total)).results(), 1):
             yield result
             if progress:
                 progress(done, total)
-        pool.close()
-    except BaseException:
-        pool.terminate()
-        raise
     finally:
-        pool.join()
+        _JOB = previous
+
+
+class _Workers:
+    """Forked worker processes fed chunks of descriptor indices over one pipe each.
+
+    Not ``multiprocessing.Pool``: its helper threads and shared queue lock can deadlock when an
+    interrupt arrives at the wrong moment or a worker dies while holding the lock, and a worker
+    killed by the OOM killer makes ``imap`` wait forever. Here the parent owns every pipe, a
+    dead worker is an EOF, and an interrupt kills the workers outright (they only ever wrote
+    into the staging directory, which the caller removes) and reaps them before re-raising.
+    """
+
+    def __init__(self, paths: list[Path], count: int) -> None:
+        self.paths = paths
+        self.count = count
+        self.chunks = [(start, min(start + CHUNK, len(paths))) for start in range(0, len(paths), CHUNK)]
+
+    def results(self) -> Iterator[PageResult]:
+        from multiprocessing.connection import Pipe, wait
+
+        pipes = [Pipe() for _ in range(self.count)]
+        pids: list[int] = []
+        try:
+            for index in range(self.count):
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover -- runs in the child, reported through the pipe
+                    _worker_main(pipes, index, self.paths)
+                pids.append(pid)
+            for _parent, child in pipes:
+                child.close()
+            conns = [parent for parent, _child in pipes]
+            queue = iter(self.chunks)
+            busy: dict[Any, int] = {}
+            for conn in conns:  # two chunks each, so a worker never waits for the parent
+                for _ in range(2):
+                    chunk = next(queue, None)
+                    if chunk is not None:
+                        _send(conn, chunk)
+                        busy[conn] = busy.get(conn, 0) + 1
+            ready: dict[int, list[PageResult]] = {}
+            want = 0
+            while want < len(self.paths):
+                for ready_conn in wait([c for c in conns if busy.get(c)]):
+                    conn = ready_conn  # type: ignore[assignment]  # wait() returns what it was given
+                    try:
+                        kind, start, payload = conn.recv()
+                    except (EOFError, OSError):
+                        raise WorkerError(_DIED) from None
+                    if kind == "error":
+                        raise payload
+                    busy[conn] -= 1
+                    ready[start] = payload
+                    chunk = next(queue, None)
+                    if chunk is not None:
+                        _send(conn, chunk)
+                        busy[conn] += 1
+                while want in ready:
+                    batch = ready.pop(want)
+                    want += len(batch)
+                    yield from batch
+            for conn in conns:
+                _send(conn, None)
+        except BaseException:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            raise
+        finally:
+            for parent, _child in pipes:
+                parent.close()
+            for pid in pids:
+                _reap(pid)
+
+
+_DIED = "a worker process died (killed by a signal, or out of memory?); the build was abandoned"
+
+
+def _send(conn: Any, message: object) -> None:
+    try:
+        conn.send(message)
+    except OSError:  # BrokenPipeError, ConnectionResetError: the worker is gone
+        raise WorkerError(_DIED) from None
+
+
+def _reap(pid: int) -> None:
+    """Wait for a worker, even through further interrupts (it is exiting or was killed)."""
+    while True:
+        try:
+            os.waitpid(pid, 0)
+            return
+        except ChildProcessError:
+            return
+        except KeyboardInterrupt:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _worker_main(pipes: list[Any], index: int, paths: list[Path]) -> None:
+    """A worker's life: build the chunks it is sent until told to stop; never returns."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for i, (parent, child) in enumerate(pipes):
+            parent.close()  # so the parent's death is an EOF here
+            if i != index:
+                child.close()
+        conn = pipes[index][1]
+        while True:
+            try:
+                chunk = conn.recv()
+            except EOFError:
+                break
+            if chunk is None:
+                break
+            start, stop = chunk
+            try:
+                batch = [_build_one(path) for path in paths[start:stop]]
+            except Exception as exc:  # sent to the parent, which re-raises it
+                try:
+                    conn.send(("error", start, exc))
+                except Exception:
+                    conn.send(("error", start, WorkerError(f"{exc.__class__.__name__}: {exc}")))
+                break
+            conn.send(("ok", start, batch))
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
 
 
 def cache_entries(results: Mapping[str, PageResult], out: Path, cache: BuildCache) -> dict[str, PageEntry]:
