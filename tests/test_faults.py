@@ -315,6 +315,15 @@ def start_group(project: Path, slow: float) -> subprocess.Popen[str]:
     )
 
 
+def finish(proc: subprocess.Popen[str], hung: str) -> str:
+    """The build's stderr once it has exited; a build that never exits fails the test."""
+    try:
+        return proc.communicate(timeout=60)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        raise AssertionError(hung) from None
+
+
 def group_gone(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -333,11 +342,7 @@ def test_ctrl_c_to_the_process_group_during_a_pooled_build(pooled: Path, delay: 
     wait_for_partial_write(pooled, proc)
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGINT)
-    try:
-        _out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise AssertionError("the interrupted build hung") from None
+    err = finish(proc, "the interrupted build hung")
     assert proc.returncode == 130, err
     assert "interrupted; the previous output was left as it was" in err
     deadline = time.monotonic() + 10
@@ -369,11 +374,7 @@ def test_a_worker_killed_mid_build_fails_the_build_instead_of_hanging(pooled: Pa
     workers = children(proc.pid)
     assert workers, "no worker processes"
     os.kill(workers[0], signal.SIGKILL)  # what the OOM killer does
-    try:
-        _out, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raise AssertionError("the build hung after a worker died") from None
+    err = finish(proc, "the build hung after a worker died")
     assert proc.returncode == 1, err
     assert "a worker process died" in err and "Traceback" not in err
     assert leftovers(pooled) == []
