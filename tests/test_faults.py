@@ -338,7 +338,7 @@ def test_ctrl_c_to_the_process_group_during_a_pooled_build(pooled: Path, delay: 
     in multiprocessing.Pool's shutdown, holding the lock and the temporary directory."""
     change_content(pooled)
     was = before(pooled)
-    proc = start_group(pooled, slow=0.002)
+    proc = start_group(pooled, slow=0.01)  # about 1.5 s of writes: the signal lands mid-build
     wait_for_partial_write(pooled, proc)
     time.sleep(delay)
     os.killpg(proc.pid, signal.SIGINT)
