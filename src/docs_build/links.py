@@ -59,13 +59,40 @@ class _PageScan(HTMLParser):
 def scan(html: bytes) -> tuple[set[str], list[str]]:
     """(ids, references) of one HTML page."""
     text = _SKIP.sub(lambda m: m.group(1) or b"", html)
-    # Each kept tag becomes self-closing, so a <script src> start tag cannot switch the parser
-    # into raw-text mode for the tags after it.
-    tags = [_closed(m.group(0)) for m in _TAG.finditer(text) if _INTERESTING.search(m.group(0))]
+    ids: set[str] = set()
+    refs: list[str] = []
+    memo = _TAG_MEMO
+    for match in _TAG.finditer(text):
+        tag = match.group(0)
+        found = memo.get(tag)
+        if found is None:
+            found = _scan_tag(tag) if _INTERESTING.search(tag) else ((), ())
+            if len(memo) >= _TAG_MEMO_SIZE:
+                memo.clear()
+            memo[tag] = found
+        if found[0]:
+            ids.update(found[0])
+        if found[1]:
+            refs += found[1]
+    return ids, refs
+
+
+#: Start tags already scanned in this process: pages repeat most of their tags (the layout's
+#: links, the section anchors), and the HTML parser is the expensive part of the scan.
+_TAG_MEMO: dict[bytes, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_TAG_MEMO_SIZE = 50_000
+
+
+def _scan_tag(tag: bytes) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The ids and references of one start tag, parsed on its own.
+
+    Each tag is made self-closing, so a ``<script src>`` start tag cannot switch the parser into
+    raw-text mode, and what one tag yields does not depend on the tags around it.
+    """
     parser = _PageScan()
-    parser.feed(b"".join(tags).decode("utf-8", errors="replace"))
+    parser.feed(_closed(tag).decode("utf-8", errors="replace"))
     parser.close()
-    return parser.ids, parser.refs
+    return tuple(sorted(parser.ids)), tuple(parser.refs)
 
 
 def _closed(tag: bytes) -> bytes:

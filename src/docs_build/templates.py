@@ -175,4 +175,56 @@ def make_environment(project_templates: Path | None) -> Environment:
     env.filters.update(
         code=code, inline_code=inline_code, json=to_json, md=md_escape, url=link_url, cell_code=cell_code
     )
+    _memoise_api_schema(env)
     return env
+
+
+#: The built-in API-schema section and the partial it includes. Its output depends only on the
+#: model's two schemas (the ``api`` tables derived from them and the raw JSON it prints), and
+#: most models of a catalog share their schemas, so it is rendered once per distinct pair.
+_API_SECTION = "sections/api-schema.md.j2"
+_API_INCLUDES = ("partials/schema-doc.md.j2",)
+_SECTION_MEMO_SIZE = 256
+
+
+def _memoise_api_schema(env: Environment) -> None:
+    """Render the built-in API-schema section once per distinct pair of schemas.
+
+    Only when the section and every template it includes are the built-in files: a project that
+    overrides any of them gets its templates rendered for every model, since they may print
+    anything. The key holds the two schemas' JSON text and the identities of the ``api``
+    tables in the context (pinned in the entry, so an identity cannot be reused while the entry
+    lives); ``apischema.document`` returns one table object per distinct schema text, so models
+    with equal schemas share a key, and a template that passes a different ``api`` misses.
+    """
+    try:
+        section = env.get_template(_API_SECTION)
+        includes = [env.get_template(name) for name in _API_INCLUDES]
+    except Exception:  # a broken override is reported when the page renders
+        return
+    builtin = str(BUILTIN_TEMPLATES) + os.sep
+    if not all((t.filename or "").startswith(builtin) for t in (section, *includes)):
+        return
+    original = section.root_render_func
+    memo: dict[tuple[object, ...], tuple[object, str]] = {}
+
+    def root(context: Any) -> Any:
+        api = context.get("api")
+        model = context.get("model")
+        if api is None or model is None:
+            yield from original(context)
+            return
+        docs = (getattr(api, "input", None), getattr(api, "output", None))
+        texts = tuple(
+            to_json(schema) if schema is not None else None
+            for schema in (getattr(model, "input_schema", None), getattr(model, "output_schema", None))
+        )
+        key = (id(docs[0]), id(docs[1]), *texts)
+        found = memo.get(key)
+        if found is None:
+            if len(memo) >= _SECTION_MEMO_SIZE:
+                memo.clear()
+            found = memo[key] = (docs, "".join(original(context)))
+        yield found[1]
+
+    section.root_render_func = root
