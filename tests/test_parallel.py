@@ -206,3 +206,24 @@ def test_long_list_is_really_cut(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache, "LIST_CHUNK", 3)
     assert len(cache._list_cuts(LONG_LISTS["catalog index"])) == 7
     assert cache._list_cuts("".join(f"- item {i}\n" for i in range(5))) == []
+
+
+@pytest.mark.parametrize("case", list(LONG_LISTS))
+def test_long_lists_convert_in_parallel_parts_exactly(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catalog index's pieces are converted by forked workers; joined, they are the same."""
+    monkeypatch.setattr(cache, "LIST_CHUNK", 3)
+    text = LONG_LISTS[case]
+    with cache.pieces_with(lambda fn, texts: parallel.map_ordered(fn, texts, 2)):
+        assert cache.convert_long(text) == convert(text)
+
+
+def _square_or_fail(x: int) -> int:
+    if x == 13:
+        raise ValueError("thirteen")
+    return x * x
+
+
+def test_map_ordered_keeps_order_and_reports_worker_errors() -> None:
+    assert parallel.map_ordered(_square_or_fail, list(range(12)), 2) == [x * x for x in range(12)]
+    with pytest.raises(ValueError, match="thirteen"):
+        parallel.map_ordered(_square_or_fail, list(range(20)), 2)

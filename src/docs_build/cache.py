@@ -26,7 +26,7 @@ import pickle
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -108,8 +108,32 @@ class _Memo:
 _MEMO = _Memo()
 
 
-#: Items per piece when a long bullet list (the catalog index) is converted in pieces.
-LIST_CHUNK = 500
+#: Items per piece when a long bullet list (the catalog index) is converted in pieces: small
+#: enough that the pieces spread over the workers, large enough to amortise each conversion.
+LIST_CHUNK = 200
+
+_Mapper = Callable[[Callable[[str], Converted], list[str]], list[Converted]]
+
+
+def _serial(fn: Callable[[str], Converted], texts: list[str]) -> list[Converted]:
+    return [fn(text) for text in texts]
+
+
+#: How the pieces of a long list are converted; :func:`pieces_with` swaps in a process pool.
+_MAP: _Mapper = _serial
+
+
+@contextlib.contextmanager
+def pieces_with(mapper: _Mapper) -> Iterator[None]:
+    """Convert the pieces of long lists with ``mapper`` (e.g. ``parallel.map_ordered``) inside."""
+    global _MAP
+    previous, _MAP = _MAP, mapper
+    try:
+        yield
+    finally:
+        _MAP = previous
+
+
 _ITEM = re.compile(r"^- ", re.MULTILINE)
 
 
@@ -128,7 +152,7 @@ def convert_long(text: str) -> Converted:
     if not cuts:
         return convert(text)
     bounds = [0, *cuts, len(text)]
-    parts = [convert(text[a:b]) for a, b in itertools.pairwise(bounds)]
+    parts = _MAP(convert, [text[a:b] for a, b in itertools.pairwise(bounds)])
     first, *middle, last = (part.html for part in parts)
     anchors = [h.anchor for part in parts for h in part.headings]
     if (

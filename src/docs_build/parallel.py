@@ -21,10 +21,10 @@ import os
 import signal
 import stat
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .cache import BuildCache, PageEntry, digest, scan_page
 from .errors import Problem, WorkerError
@@ -35,6 +35,9 @@ from .render import RenderError
 if TYPE_CHECKING:
     from .config import Config
     from .pipeline import SiteRenderer
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: Below this many descriptors the pages are built in the calling process.
 MIN_PARALLEL = 48
@@ -209,7 +212,7 @@ def build_pages(
         cache.entries  # noqa: B018 -- read once here, so forked workers share it
     previous, _JOB = _JOB, job  # forked workers inherit it
     try:
-        for done, result in enumerate(_Workers(paths, min(count, total)).results(), 1):
+        for done, result in enumerate(_Workers(paths, min(count, total), _build_one, CHUNK).results(), 1):
             yield result
             if progress:
                 progress(done, total)
@@ -217,22 +220,24 @@ def build_pages(
         _JOB = previous
 
 
-class _Workers:
-    """Forked worker processes fed chunks of descriptor indices over one pipe each.
+class _Workers(Generic[T, R]):
+    """Forked worker processes fed chunks of item indices over one pipe each.
 
     Not ``multiprocessing.Pool``: its helper threads and shared queue lock can deadlock when an
     interrupt arrives at the wrong moment or a worker dies while holding the lock, and a worker
     killed by the OOM killer makes ``imap`` wait forever. Here the parent owns every pipe, a
     dead worker is an EOF, and an interrupt kills the workers outright (they only ever wrote
     into the staging directory, which the caller removes) and reaps them before re-raising.
+    Workers are forked after the items exist, so only chunk bounds and results cross the pipes.
     """
 
-    def __init__(self, paths: list[Path], count: int) -> None:
-        self.paths = paths
+    def __init__(self, items: Sequence[T], count: int, fn: Callable[[T], R], chunk: int) -> None:
+        self.items = items
         self.count = count
-        self.chunks = [(start, min(start + CHUNK, len(paths))) for start in range(0, len(paths), CHUNK)]
+        self.fn = fn
+        self.chunks = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
 
-    def results(self) -> Iterator[PageResult]:
+    def results(self) -> Iterator[R]:
         from multiprocessing.connection import Pipe, wait
 
         pipes = [Pipe() for _ in range(self.count)]
@@ -241,7 +246,7 @@ class _Workers:
             for index in range(self.count):
                 pid = os.fork()
                 if pid == 0:  # pragma: no cover -- runs in the child, reported through the pipe
-                    _worker_main(pipes, index, self.paths)
+                    _worker_main(pipes, index, self.items, self.fn)
                 pids.append(pid)
             for _parent, child in pipes:
                 child.close()
@@ -254,9 +259,9 @@ class _Workers:
                     if chunk is not None:
                         _send(conn, chunk)
                         busy[conn] = busy.get(conn, 0) + 1
-            ready: dict[int, list[PageResult]] = {}
+            ready: dict[int, list[R]] = {}
             want = 0
-            while want < len(self.paths):
+            while want < len(self.items):
                 for ready_conn in wait([c for c in conns if busy.get(c)]):
                     conn = ready_conn  # type: ignore[assignment]  # wait() returns what it was given
                     try:
@@ -289,6 +294,18 @@ class _Workers:
                 _reap(pid)
 
 
+def map_ordered(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:
+    """``[fn(x) for x in items]`` spread over forked workers (in-process for one or two items).
+
+    For CPU-bound work on data the parent already holds, such as the pieces of a long catalog
+    index: the children see ``items`` through the fork and send back only results.
+    """
+    count = min(workers if workers is not None else default_workers(), len(items))
+    if count <= 1 or len(items) < 3 or not hasattr(os, "fork"):
+        return [fn(item) for item in items]
+    return list(_Workers(items, count, fn, 1).results())
+
+
 _DIED = "a worker process died (killed by a signal, or out of memory?); the build was abandoned"
 
 
@@ -312,8 +329,8 @@ def _reap(pid: int) -> None:
                 os.kill(pid, signal.SIGKILL)
 
 
-def _worker_main(pipes: list[Any], index: int, paths: list[Path]) -> None:
-    """A worker's life: build the chunks it is sent until told to stop; never returns."""
+def _worker_main(pipes: list[Any], index: int, items: Sequence[T], fn: Callable[[T], R]) -> None:
+    """A worker's life: apply ``fn`` to the chunks it is sent until told to stop; never returns."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what an interrupt means
@@ -332,7 +349,7 @@ def _worker_main(pipes: list[Any], index: int, paths: list[Path]) -> None:
                 break
             start, stop = chunk
             try:
-                batch = [_build_one(path) for path in paths[start:stop]]
+                batch = [fn(item) for item in items[start:stop]]
             except Exception as exc:  # sent to the parent, which re-raises it
                 try:
                     conn.send(("error", start, exc))

@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from . import load as load_stage
 from .apischema import api_doc
-from .cache import BuildCache, convert_page
+from .cache import BuildCache, convert_page, pieces_with
 from .config import Config
 from .convert import pygments_css
 from .errors import Location, Problem, apply_strict, display_path
@@ -369,7 +369,8 @@ def run(config: Config, build: Build | None = None) -> Result:
     problems += collisions(result.models) + template_problems
     if not any(p.is_error for p in problems):
         problems += render_problems
-        site, found = site_outputs(SiteRenderer(config), result.models, result.plan)
+        with pieces_with(lambda fn, texts: parallel.map_ordered(fn, texts, build.workers)):
+            site, found = site_outputs(SiteRenderer(config), result.models, result.plan)
         result.plan.update(site)
         problems += found
         planned = {rel for page in result.pages.values() for rel in page.files} | set(result.plan)
