@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import os
 import signal
 import stat
@@ -242,6 +243,10 @@ class _Workers(Generic[T, R]):
 
         pipes = [Pipe() for _ in range(self.count)]
         pids: list[int] = []
+        # Objects the parent already holds (100 000 models by the time the index is converted)
+        # go to the permanent generation: a collection in a child would otherwise write to every
+        # one of them and so copy the parent's whole heap into each child.
+        gc.freeze()
         try:
             for index in range(self.count):
                 pid = os.fork()
@@ -292,6 +297,7 @@ class _Workers(Generic[T, R]):
                 parent.close()
             for pid in pids:
                 _reap(pid)
+            gc.unfreeze()
 
 
 def map_ordered(fn: Callable[[T], R], items: Sequence[T], workers: int | None = None) -> list[R]:

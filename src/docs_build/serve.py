@@ -177,12 +177,13 @@ def serve(
     ctx: click.Context, port: int, host: str, open_browser: bool, slug: str | None, strict: bool | None
 ) -> None:
     """Serve the site locally, rebuild changed pages on save and reload open browsers."""
-    from .cli import fail_usage, guarded
+    from .cli import _project_problem, fail_usage, guarded
     from .httpd import all_interfaces
 
     state = ctx.obj
-    if not state.project.is_dir():
-        fail_usage(f"project directory {state.project} does not exist")
+    unusable = _project_problem(state.project)  # missing, not a directory, or unreadable
+    if unusable is not None:
+        fail_usage(unusable.message)
     with guarded(state):
         if all_interfaces(host):
             click.echo(
