@@ -124,7 +124,9 @@ GENERATED: dict[str, Callable[[], bytes | str]] = {
     # 10**9 strings if expanded; the node cap stops it after MAX_NODES values.
     "billion-laughs": lambda: laughs(10, 10),
     "quadratic-blowup": lambda: laughs(3, 400),
-    "deep-flow-lists": lambda: "model: " + "[" * 5000 + "]" * 5000 + "\n",
+    # Under libyaml's own limit (1000 levels in PyYAML >= 6.0.4's bundled libyaml, which reports
+    # "exceeded maximum nesting depth" itself), so every version reaches our cap of MAX_DEPTH.
+    "deep-flow-lists": lambda: "model: " + "[" * 900 + "]" * 900 + "\n",
     "deep-flow-maps": lambda: "model: " + "{a: " * (MAX_DEPTH + 5) + "1" + "}" * (MAX_DEPTH + 5) + "\n",
     "deep-block-maps": lambda: (
         "".join("  " * i + f"k{i}:\n" for i in range(MAX_DEPTH + 5)) + "  " * 70 + "x\n"
