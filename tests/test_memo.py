@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,11 +66,8 @@ def test_a_project_partial_override_is_rendered_for_every_model(make_project: Ma
 
 
 def test_built_pages_equal_with_and_without_the_section_memo(
-    make_project: MakeProject, run_cli: RunCli, monkeypatch: object
+    make_project: MakeProject, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pytest
-
-    assert isinstance(monkeypatch, pytest.MonkeyPatch)
     models = {f"m{i}.yaml": with_schema(f"m{i}", SCHEMA_A if i % 2 else SCHEMA_B) for i in range(6)}
     project = make_project(models)
     assert run_cli(project, "build", "--no-cache").exit_code == 0

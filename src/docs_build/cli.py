@@ -76,9 +76,7 @@ def _config(
     from .config import load_config
     from .errors import UsageError
 
-    unusable = _project_problem(state.project)
-    if unusable is not None:
-        fail_usage(unusable.message)
+    require_project(state.project)
     try:
         config, problems = load_config(state.project)
     except UsageError as exc:
@@ -107,6 +105,13 @@ def _project_problem(project: Path) -> Problem | None:
     else:
         return None
     return Problem(Location(project.as_posix()), message)
+
+
+def require_project(project: Path) -> None:
+    """A usage error (exit 2) unless ``project`` is a readable directory; for every command."""
+    unusable = _project_problem(project)
+    if unusable is not None:
+        fail_usage(unusable.message)
 
 
 def _report(problems: list[Problem]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import itertools
 import os
 import signal
 import stat
@@ -257,17 +258,15 @@ class _Workers(Generic[T, R]):
                 child.close()
             conns = [parent for parent, _child in pipes]
             queue = iter(self.chunks)
-            busy: dict[Any, int] = {}
+            busy: dict[Any, int] = dict.fromkeys(conns, 0)  # chunks sent and not yet answered
             for conn in conns:  # two chunks each, so a worker never waits for the parent
-                for _ in range(2):
-                    chunk = next(queue, None)
-                    if chunk is not None:
-                        _send(conn, chunk)
-                        busy[conn] = busy.get(conn, 0) + 1
+                for chunk in itertools.islice(queue, 2):
+                    _send(conn, chunk)
+                    busy[conn] += 1
             ready: dict[int, list[R]] = {}
             want = 0
             while want < len(self.items):
-                for ready_conn in wait([c for c in conns if busy.get(c)]):
+                for ready_conn in wait([c for c in conns if busy[c]]):
                     conn = ready_conn  # type: ignore[assignment]  # wait() returns what it was given
                     try:
                         kind, start, payload = conn.recv()
@@ -277,9 +276,9 @@ class _Workers(Generic[T, R]):
                         raise payload
                     busy[conn] -= 1
                     ready[start] = payload
-                    chunk = next(queue, None)
-                    if chunk is not None:
-                        _send(conn, chunk)
+                    more = next(queue, None)
+                    if more is not None:
+                        _send(conn, more)
                         busy[conn] += 1
                 while want in ready:
                     batch = ready.pop(want)

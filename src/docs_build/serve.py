@@ -177,13 +177,11 @@ def serve(
     ctx: click.Context, port: int, host: str, open_browser: bool, slug: str | None, strict: bool | None
 ) -> None:
     """Serve the site locally, rebuild changed pages on save and reload open browsers."""
-    from .cli import _project_problem, fail_usage, guarded
+    from .cli import guarded, require_project
     from .httpd import all_interfaces
 
     state = ctx.obj
-    unusable = _project_problem(state.project)  # missing, not a directory, or unreadable
-    if unusable is not None:
-        fail_usage(unusable.message)
+    require_project(state.project)
     with guarded(state):
         if all_interfaces(host):
             click.echo(
