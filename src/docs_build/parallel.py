@@ -315,9 +315,24 @@ _DIED = "a worker process died (killed by a signal, or out of memory?); the buil
 
 
 def _send(conn: Any, message: object) -> None:
+    """Send work to a worker; if it is gone, raise what it reported before exiting, if anything.
+
+    A worker whose ``fn`` failed sends the exception and exits, and the parent may still be
+    handing it the next chunk (it answered the previous one first): that exception is the
+    real failure, not the closed pipe.
+    """
     try:
         conn.send(message)
     except OSError:  # BrokenPipeError, ConnectionResetError: the worker is gone
+        reported: object = None
+        with contextlib.suppress(EOFError, OSError):
+            while conn.poll():
+                kind, _start, payload = conn.recv()
+                if kind == "error":
+                    reported = payload
+                    break
+        if isinstance(reported, BaseException):
+            raise reported from None
         raise WorkerError(_DIED) from None
 
 
