@@ -6,6 +6,8 @@ fresh ``--no-cache`` build of the same inputs: byte for byte, nothing stale left
 
 from __future__ import annotations
 
+import marshal
+import pickle
 import re
 from pathlib import Path
 
@@ -130,15 +132,19 @@ def test_any_other_input_invalidates_every_page(
 @pytest.mark.parametrize("damage", ["garbage", "empty", "wrong-shape", "truncated"])
 def test_damaged_cache_is_ignored(kind: str, damage: str, run_cli: RunCli, project: Path) -> None:
     build(run_cli, project)
-    [stored] = (project / cache.CACHE_DIR).glob(f"{kind}-*.pickle")
+    [stored] = (project / cache.CACHE_DIR).glob(f"{kind}-*")
     data = stored.read_bytes()
+    if kind == "pages":  # right format and inputs, entries of the wrong shape
+        _, inputs, entries = marshal.loads(data)
+        wrong = marshal.dumps((cache.FORMAT, inputs, {source: ("x",) for source in entries}))
+    else:
+        inputs = pickle.loads(data)["inputs"]
+        wrong = pickle.dumps({"format": cache.FORMAT, "inputs": inputs, "head": {}, "tables": b"x"})
     stored.write_bytes(
         {
             "garbage": b"not a pickle at all",
             "empty": b"",
-            "wrong-shape": __import__("pickle").dumps(
-                {"format": cache.FORMAT, "entries": ["x"], "record": 1}
-            ),
+            "wrong-shape": wrong,
             "truncated": data[: len(data) // 2],
         }[damage]
     )

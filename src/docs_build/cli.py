@@ -256,7 +256,7 @@ def build(
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             pages = len(result.models) + 1
-            files = len(result.plan) + sum(len(page.files) for page in result.pages.values())
+            files = len(result.plan) + len(result.written) + sum(len(p.files) for p in result.pages.values())
             if cache is not None:
                 _save_cache(cache, result, config.out, pages, files)
         elapsed = time.perf_counter() - started
@@ -297,13 +297,14 @@ def _save_cache(cache: Any, result: Any, out: Path, pages: int, files: int) -> N
     """Remember the published pages; a cache that cannot be written only costs speed."""
     import contextlib
 
-    from .cache import record_site
+    from .cache import output_stats, record_site
     from .parallel import cache_entries
 
     with contextlib.suppress(OSError):
-        cache.save(cache_entries(result.pages, out, cache))
+        stats = output_stats(out)
+        cache.save(cache_entries(result.pages, stats, cache))
         sources = {source: page.source_digest for source, page in result.pages.items()}
-        record_site(cache.root, cache.inputs, sources, out, result.problems, pages, files)
+        record_site(cache.root, cache.inputs, sources, stats, result.problems, pages, files)
 
 
 class _Progress:

@@ -22,7 +22,7 @@ class Severity(enum.StrEnum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A place in a source file, 1-based like compilers print it (0 means unknown)."""
 
@@ -38,7 +38,7 @@ class Location:
         return self.path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the input, with where it is and what to do about it."""
 

@@ -9,6 +9,7 @@ or are sorted, and the only date is the build date already shown in every page f
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as xml_escape
 
@@ -26,19 +27,17 @@ SEARCH_INDEX = "search-index.json"
 SEARCH_DESCRIPTION_CHARS = 200
 
 
-def site_files(renderer: SiteRenderer, catalog: Catalog) -> tuple[dict[str, bytes], list[Problem]]:
-    """Every extra file of the site, path → bytes, plus problems rendering the 404 page."""
+def site_files(renderer: SiteRenderer, catalog: Catalog, put: Callable[[str, bytes], None]) -> list[Problem]:
+    """Hand every extra file of the site to ``put`` (path, bytes); problems rendering the 404."""
     base = renderer.site["base_url"]
-    files = {
-        "llms.txt": llms_txt(renderer.site["title"], catalog, base).encode("utf-8"),
-        "sitemap.xml": sitemap_xml(page_urls(catalog), base).encode("utf-8"),
-        SEARCH_INDEX: search_index(catalog).encode("utf-8"),
-    }
+    put("llms.txt", llms_txt(renderer.site["title"], catalog, base).encode("utf-8"))
+    put("sitemap.xml", sitemap_xml(page_urls(catalog), base).encode("utf-8"))
+    put(SEARCH_INDEX, search_index(catalog).encode("utf-8"))
     try:
-        files["404.html"] = not_found_page(renderer).encode("utf-8")
+        put("404.html", not_found_page(renderer).encode("utf-8"))
     except RenderError as exc:
-        return files, [exc.problem]
-    return files, []
+        return [exc.problem]
+    return []
 
 
 def page_urls(catalog: Catalog) -> list[str]:

@@ -39,7 +39,7 @@ class Flags(dict[str, bool]):
         return False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Property:
     """One ``{property_id, value}`` entry, value normalised to the text the author wrote."""
 
@@ -48,7 +48,7 @@ class Property:
     location: Location
 
 
-@dataclass
+@dataclass(slots=True)
 class Model:
     """A validated descriptor: everything templates may use, with flags derived."""
 

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .cache import BuildCache, PageEntry, digest, scan_page
-from .errors import Problem, WorkerError
+from .cache import BuildCache, PageEntry, Stat, digest, scan_page
+from .errors import Location, Problem, WorkerError
 from .links import Link, PageLinks, page_links
 from .model import Model, Property
 from .render import RenderError
@@ -138,15 +138,27 @@ def _build_one(path: Path) -> PageResult:
         markdown = outputs.get(rel.removesuffix(".html") + ".md")
         if rel.endswith(".html") and markdown is not None:
             scanned = scan_page(data.decode("utf-8"), markdown.decode("utf-8"), model.name)
-            result.links[rel] = page_links(rel, data, scanned)
+            result.links[rel] = own_links_dropped(page_links(rel, data, scanned), outputs)
         elif rel.endswith(".html"):
-            result.links[rel] = page_links(rel, data)
+            result.links[rel] = own_links_dropped(page_links(rel, data), outputs)
     if job.staging is not None:
         for rel, data in outputs.items():
             write_file(job.staging, rel, data, job.mtime)
     else:
         result.data = outputs
     return result
+
+
+def own_links_dropped(found: PageLinks, outputs: Mapping[str, bytes]) -> PageLinks:
+    """``found`` without the references to the page's own files, which are known to resolve.
+
+    A page's link to its own Markdown (``index.md``) names the page, so it made every page's
+    reference list different; without it the lists repeat from page to page and the parent
+    keeps one copy (:func:`compact`). Anchors into the page itself were checked by
+    ``page_links`` already, and a fragment on a non-HTML file is never checked.
+    """
+    kept = tuple(link for link in found.links if link.reason or link.target not in outputs)
+    return found if len(kept) == len(found.links) else PageLinks(found.ids, kept)
 
 
 def _reuse(job: _Job, result: PageResult) -> bool:
@@ -160,14 +172,12 @@ def _reuse(job: _Job, result: PageResult) -> bool:
     if job.cache is None or job.staging is None or job.old_out is None:
         return False
     entry = job.cache.lookup(result.source, result.source_digest)
-    if entry is None or not isinstance(entry.meta, dict) or not isinstance(entry.meta.get("model"), Model):
+    if entry is None:
         return False
-    stats = entry.meta.get("stats", {})
-    links = entry.meta.get("links", {})
     try:
         for rel in entry.files:
             st = os.stat(job.old_out / rel)
-            if (st.st_ino, st.st_size, st.st_mtime_ns) != tuple(stats.get(rel, ())):
+            if (st.st_ino, st.st_size, st.st_mtime_ns) != entry.stats.get(rel):
                 return False
         for rel in entry.files:
             target = job.staging / rel
@@ -175,10 +185,10 @@ def _reuse(job: _Job, result: PageResult) -> bool:
             os.link(job.old_out / rel, target)
     except OSError:
         return False
-    result.files = tuple(entry.files)
-    result.links = links
-    result.model = entry.meta["model"]
-    result.problems = list(entry.meta.get("problems", []))
+    result.files = entry.files
+    result.links = entry.links
+    result.model = entry.model
+    result.problems = entry.problems
     result.reused = True
     return True
 
@@ -383,8 +393,10 @@ def _worker_main(pipes: list[Any], index: int, items: Sequence[T], fn: Callable[
         os._exit(code)
 
 
-def cache_entries(results: Mapping[str, PageResult], out: Path, cache: BuildCache) -> dict[str, PageEntry]:
-    """Cache entries for the pages of a successful build, given their published paths."""
+def cache_entries(
+    results: Mapping[str, PageResult], stats: Mapping[str, Stat], cache: BuildCache
+) -> dict[str, PageEntry]:
+    """Cache entries for the pages of a successful build, given the output's stats by rel path."""
     entries: dict[str, PageEntry] = {}
     for source, result in results.items():
         if not result.files or result.render_problem is not None:
@@ -393,15 +405,14 @@ def cache_entries(results: Mapping[str, PageResult], out: Path, cache: BuildCach
         if previous is not None:  # hard-linked: same i-nodes, same stats
             entries[source] = previous
             continue
-        stats: dict[str, tuple[int, int, int]] = {}
         try:
-            for rel in result.files:
-                st = os.stat(out / rel)
-                stats[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
-        except OSError:
+            files = {rel: stats[rel] for rel in result.files}
+        except KeyError:
             continue
-        meta = {"stats": stats, "links": result.links, "model": result.model, "problems": result.problems}
-        entries[source] = PageEntry(result.source_digest, result.files, meta)
+        if result.model is not None:
+            entries[source] = PageEntry(
+                result.source_digest, result.files, files, result.links, result.model, result.problems
+            )
     return entries
 
 
@@ -428,6 +439,9 @@ def compact(result: PageResult, shared: dict[Any, Any]) -> None:
     result.links = links
     model = result.model
     if model is not None:
+        # One copy of the descriptor's display path for the model and its location.
+        if model.location.path == model.source:
+            model.location = Location(model.source, model.location.line, model.location.col)
         model.task_name = sys.intern(model.task_name)
         model.task_description = sys.intern(model.task_description)
         model.task_type = sys.intern(model.task_type)

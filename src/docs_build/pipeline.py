@@ -29,7 +29,7 @@ from .model import Model, build_model
 from .render import RenderError, render
 from .site import Catalog, badges, build_catalog, facts, links, page_sections
 from .templates import BUILTIN_DIR, make_environment
-from .write import check_plan_paths
+from .write import check_plan_paths, write_file
 
 if TYPE_CHECKING:
     from .parallel import PageResult
@@ -55,6 +55,8 @@ class Result:
     #: Per descriptor: the files its page produced (already in the staging directory when
     #: building) and their digests, for the build cache and the summary.
     pages: dict[str, PageResult] = field(default_factory=dict)
+    #: Site-wide files already written to the staging directory (building only).
+    written: list[str] = field(default_factory=list)
     reused: int = 0
 
     @property
@@ -284,29 +286,34 @@ def model_outputs(renderer: SiteRenderer, model: Model) -> dict[str, bytes]:
 
 
 def site_outputs(
-    renderer: SiteRenderer, models: list[Model], pages: Mapping[str, bytes]
+    renderer: SiteRenderer,
+    models: list[Model],
+    pages: Mapping[str, bytes],
+    emit: Callable[[str, bytes], None] | None = None,
 ) -> tuple[dict[str, bytes], list[Problem]]:
     """Every output that depends on the whole catalog (index, assets, ...), given the model pages.
 
     ``serve`` calls this after any descriptor change, so site-wide files belong here rather than
-    in the per-model stages.
+    in the per-model stages. With ``emit`` each file is handed over as soon as it exists and
+    not kept: at 100 000 models the index alone is tens of MiB in each of its forms.
     """
     config = renderer.config
     plan: dict[str, bytes] = {}
+    put = emit or plan.__setitem__
     problems: list[Problem] = []
     catalog = build_catalog(models, config.build_date, config.task_labels)
     try:
         markdown, html = renderer.index_page(catalog)
-        plan["index.md"] = markdown.encode("utf-8")
-        plan["index.html"] = html.encode("utf-8")
+        put("index.md", markdown.encode("utf-8"))
+        del markdown
+        put("index.html", html.encode("utf-8"))
+        del html
     except RenderError as exc:
         problems.append(exc.problem)
     for name in ASSETS:
-        plan[f"assets/{name}"] = asset_bytes(config, name)
-    plan["assets/pygments.css"] = pygments_css().encode("utf-8")
-    extra, found = site_files(renderer, catalog)  # llms.txt, sitemap.xml, 404.html, search index
-    plan.update(extra)
-    problems += found
+        put(f"assets/{name}", asset_bytes(config, name))
+    put("assets/pygments.css", pygments_css().encode("utf-8"))
+    problems += site_files(renderer, catalog, put)  # llms.txt, sitemap.xml, 404.html, search index
     return plan, problems
 
 
@@ -369,17 +376,24 @@ def run(config: Config, build: Build | None = None) -> Result:
     problems += collisions(result.models) + template_problems
     if not any(p.is_error for p in problems):
         problems += render_problems
+
+        def emit(rel: str, data: bytes) -> None:
+            if rel.endswith(".html"):
+                links[rel] = page_links(rel, data)
+            if build.staging is not None:  # straight to disk: never hold every site file at once
+                write_file(build.staging, rel, data, build.mtime)
+                result.written.append(rel)
+            else:
+                result.plan[rel] = data
+
         with pieces_with(lambda fn, texts: parallel.map_ordered(fn, texts, build.workers)):
-            site, found = site_outputs(SiteRenderer(config), result.models, result.plan)
-        result.plan.update(site)
+            _, found = site_outputs(SiteRenderer(config), result.models, result.plan, emit)
         problems += found
-        planned = {rel for page in result.pages.values() for rel in page.files} | set(result.plan)
+        planned = {rel for page in result.pages.values() for rel in page.files}
+        planned |= set(result.plan) | set(result.written)
         for message in check_plan_paths(dict.fromkeys(planned, b"")):
             problems.append(Problem(Location(display_path(config.out, config.root)), message))
         if not any(p.is_error for p in render_problems):  # a missing page would be reported twice
-            for rel, data in site.items():
-                if rel.endswith(".html"):
-                    links[rel] = page_links(rel, data)
             problems += check_scanned(links, planned)
     else:
         result.plan = {}
