@@ -193,3 +193,31 @@ def test_failed_build_keeps_cache_and_output(run_cli: RunCli, project: Path) -> 
     assert snapshot(project / "build") == before
     (project / "models" / "bad.yaml").unlink()
     assert "up to date" in run_cli(project, "build").stdout
+
+
+@pytest.mark.parametrize("damage", ["none", "garbage", "wrong piece"])
+def test_index_pieces_from_the_last_build_give_the_same_index(
+    damage: str, run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "LIST_CHUNK", 2)  # 7 models: the index list is cut into pieces
+    monkeypatch.setattr(cache, "_MEMO", cache._Memo())  # nothing converted by earlier tests
+    build(run_cli, project)
+    [stored] = (project / cache.CACHE_DIR).glob("pieces-*")
+    fmt, pieces = marshal.loads(stored.read_bytes())
+    assert len(pieces) >= 3
+    if damage == "garbage":
+        stored.write_bytes(b"\x00garbage")
+    elif damage == "wrong piece":
+        stored.write_bytes(marshal.dumps((fmt, {key: (1, (), False) for key in pieces})))
+    path = project / "models" / "m3.yaml"
+    path.write_text(path.read_text().replace("Model 3.", "Model three, edited."))
+    calls: list[str] = []
+    real = cache.convert
+    monkeypatch.setattr(cache, "convert", lambda text: calls.append(text) or real(text))
+    build(run_cli, project, "-j", "1")  # pieces converted in this process, where calls are seen
+    converted = [text for text in calls if text.startswith("- ")]  # list pieces after the first
+    assert snapshot(project / "build") == fresh(run_cli, project)
+    if damage == "none":  # only the piece with the edited model was converted again
+        assert len(converted) == 1 and "Model three" in converted[0]
+    else:
+        assert len(converted) >= 2

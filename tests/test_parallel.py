@@ -227,3 +227,16 @@ def test_map_ordered_keeps_order_and_reports_worker_errors() -> None:
     assert parallel.map_ordered(_square_or_fail, list(range(12)), 2) == [x * x for x in range(12)]
     with pytest.raises(ValueError, match="thirteen"):
         parallel.map_ordered(_square_or_fail, list(range(20)), 2)
+
+
+def test_references_to_the_pages_own_files_are_dropped_unless_broken() -> None:
+    from docs_build.links import Link, PageLinks
+
+    own = {"models/x/index.md": b"", "models/x/index.html": b""}
+    to_md = Link("index.md", "models/x/index.md", "")
+    to_index = Link("../../", "index.html", "")
+    broken = Link("#nope", "models/x/index.html", "nope", "no id 'nope' in models/x/index.html")
+    found = PageLinks(frozenset({"a"}), (to_md, to_index, broken))
+    assert parallel.own_links_dropped(found, own) == PageLinks(frozenset({"a"}), (to_index, broken))
+    kept = PageLinks(frozenset(), (to_index,))
+    assert parallel.own_links_dropped(kept, own) is kept

@@ -27,8 +27,8 @@ import pickle
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +141,71 @@ def pieces_with(mapper: _Mapper) -> Iterator[None]:
 _ITEM = re.compile(r"^- ", re.MULTILINE)
 
 
+def _pack_converted(c: Converted) -> tuple[Any, ...]:
+    return (c.html, tuple((h.level, h.text, h.anchor) for h in c.headings), c.references)
+
+
+def _unpack_converted(packed: tuple[Any, ...]) -> Converted:
+    html, headings, references = packed
+    return Converted(html, [Heading(*h) for h in headings], references)
+
+
+@dataclass
+class PieceStore:
+    """Converted pieces of long lists (the catalog index) kept between builds.
+
+    Keyed by a hash of the piece's Markdown and stored under the inputs hash, like the page
+    cache: a rebuild after one edit converts the one piece of the index that changed instead of
+    all of them. Only the pieces the last build used are kept.
+    """
+
+    path: Path
+    old: dict[bytes, Any] = field(default_factory=dict)
+    used: dict[bytes, Any] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, root: Path, inputs: str) -> PieceStore:
+        store = cls(root / f"pieces-{inputs}.marshal")
+        with contextlib.suppress(Exception):
+            fmt, stored = marshal.loads(store.path.read_bytes())
+            if fmt == FORMAT and isinstance(stored, dict):
+                store.old = {k: v for k, v in stored.items() if isinstance(k, bytes) and _valid_converted(v)}
+        return store
+
+    def save(self) -> None:
+        """Keep what this build used (atomically); pieces of other inputs are dropped."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".pieces-{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps((FORMAT, self.used)))
+        os.replace(tmp, self.path)
+        for old in self.path.parent.glob("pieces-*"):
+            if old != self.path:
+                old.unlink(missing_ok=True)
+
+
+def _valid_converted(value: Any) -> bool:
+    try:
+        _unpack_converted(value)
+    except Exception:
+        return False
+    return isinstance(value[0], str)
+
+
+#: The piece store of the running build, if any (:func:`pieces_stored`).
+_STORE: PieceStore | None = None
+
+
+@contextlib.contextmanager
+def pieces_stored(store: PieceStore | None) -> Iterator[None]:
+    """Take long-list pieces from (and record them in) ``store`` inside the block."""
+    global _STORE
+    previous, _STORE = _STORE, store
+    try:
+        yield
+    finally:
+        _STORE = previous
+
+
 def convert_long(text: str) -> Converted:
     """``convert(text)``, converting a long top-level ``-`` list a few hundred items at a time.
 
@@ -156,7 +221,18 @@ def convert_long(text: str) -> Converted:
     if not cuts:
         return convert(text)
     bounds = [0, *cuts, len(text)]
-    parts = _MAP(convert, [text[a:b] for a, b in itertools.pairwise(bounds)])
+    texts = [text[a:b] for a, b in itertools.pairwise(bounds)]
+    store = _STORE
+    if store is None:
+        parts = _MAP(convert, texts)
+    else:  # pieces converted by an earlier build under the same inputs are taken from disk
+        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        missing = [i for i, key in enumerate(keys) if key not in store.old]
+        fresh = dict(zip(missing, _MAP(convert, [texts[i] for i in missing]), strict=True))
+        parts = [fresh[i] if i in fresh else _unpack_converted(store.old[key]) for i, key in enumerate(keys)]
+        store.used.update(
+            (key, store.old.get(key) or _pack_converted(part)) for key, part in zip(keys, parts, strict=True)
+        )
     first, *middle, last = (part.html for part in parts)
     anchors = [h.anchor for part in parts for h in part.headings]
     if (
@@ -540,14 +616,17 @@ class BuildCache:
         except Exception:  # damaged: rebuild the page
             return None
 
-    def save(self, entries: dict[str, PageEntry]) -> None:
-        """Replace the stored entries (atomically) and drop cache files of other inputs."""
+    def save(self, entries: Mapping[str, PageEntry | tuple[Any, ...]]) -> None:
+        """Replace the stored entries (atomically) and drop cache files of other inputs.
+
+        An entry may be given as stored (``self.entries[source]``, for a page reused as is).
+        """
         self.root.mkdir(parents=True, exist_ok=True)
         tag = self.root / ".gitignore"
         if not tag.exists():
             tag.write_text("# docs-build's build cache; safe to delete\n*\n", encoding="utf-8")
         tmp = self.root / f".pages-{os.getpid()}.tmp"
-        packed = {source: _pack(entry) for source, entry in entries.items()}
+        packed = {s: e if isinstance(e, tuple) else _pack(e) for s, e in entries.items()}
         tmp.write_bytes(marshal.dumps((FORMAT, self.inputs, packed)))
         os.replace(tmp, self.path)
         for old in self.root.glob("pages-*"):

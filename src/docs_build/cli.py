@@ -223,6 +223,7 @@ def build(
     with guarded(state):
         import shutil
 
+        from .cache import PieceStore
         from .config import source_date_epoch
         from .pipeline import Build, project_paths, run
         from .write import check_out_dir, open_staging, publish
@@ -245,7 +246,8 @@ def build(
             staging = open_staging(config.out)
             try:
                 progress = _Progress(started)
-                result = run(config, Build(staging, cache, mtime, jobs, progress))
+                pieces = None if cache is None else PieceStore.open(cache.root, cache.inputs)
+                result = run(config, Build(staging, cache, mtime, jobs, progress, pieces))
                 progress.done()
                 _report(result.problems)
                 if not result.ok:
@@ -258,7 +260,7 @@ def build(
             pages = len(result.models) + 1
             files = len(result.plan) + len(result.written) + sum(len(p.files) for p in result.pages.values())
             if cache is not None:
-                _save_cache(cache, result, config.out, pages, files)
+                _save_cache(cache, result, config.out, pages, files, pieces)
         elapsed = time.perf_counter() - started
         reused = f", {result.reused} pages reused" if result.reused else ""
         click.echo(
@@ -293,7 +295,7 @@ def _up_to_date(config: Config, cache: Any, started: float) -> bool:
     return True
 
 
-def _save_cache(cache: Any, result: Any, out: Path, pages: int, files: int) -> None:
+def _save_cache(cache: Any, result: Any, out: Path, pages: int, files: int, pieces: Any) -> None:
     """Remember the published pages; a cache that cannot be written only costs speed."""
     import contextlib
 
@@ -305,6 +307,7 @@ def _save_cache(cache: Any, result: Any, out: Path, pages: int, files: int) -> N
         cache.save(cache_entries(result.pages, stats, cache))
         sources = {source: page.source_digest for source, page in result.pages.items()}
         record_site(cache.root, cache.inputs, sources, stats, result.problems, pages, files)
+        pieces.save()
 
 
 class _Progress:

@@ -395,15 +395,14 @@ def _worker_main(pipes: list[Any], index: int, items: Sequence[T], fn: Callable[
 
 def cache_entries(
     results: Mapping[str, PageResult], stats: Mapping[str, Stat], cache: BuildCache
-) -> dict[str, PageEntry]:
+) -> dict[str, PageEntry | tuple[Any, ...]]:
     """Cache entries for the pages of a successful build, given the output's stats by rel path."""
-    entries: dict[str, PageEntry] = {}
+    entries: dict[str, PageEntry | tuple[Any, ...]] = {}
     for source, result in results.items():
         if not result.files or result.render_problem is not None:
             continue
-        previous = cache.lookup(source, result.source_digest) if result.reused else None
-        if previous is not None:  # hard-linked: same i-nodes, same stats
-            entries[source] = previous
+        if result.reused and source in cache.entries:  # hard-linked: same i-nodes, same stats
+            entries[source] = cache.entries[source]  # as stored (packed)
             continue
         try:
             files = {rel: stats[rel] for rel in result.files}

@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from . import load as load_stage
 from .apischema import api_doc
-from .cache import BuildCache, convert_page, pieces_with
+from .cache import BuildCache, PieceStore, convert_page, pieces_stored, pieces_with
 from .config import Config
 from .convert import pygments_css
 from .errors import Location, Problem, apply_strict, display_path
@@ -386,7 +386,8 @@ def run(config: Config, build: Build | None = None) -> Result:
             else:
                 result.plan[rel] = data
 
-        with pieces_with(lambda fn, texts: parallel.map_ordered(fn, texts, build.workers)):
+        mapper = pieces_with(lambda fn, texts: parallel.map_ordered(fn, texts, build.workers))
+        with mapper, pieces_stored(build.pieces):
             _, found = site_outputs(SiteRenderer(config), result.models, result.plan, emit)
         problems += found
         planned = {rel for page in result.pages.values() for rel in page.files}
@@ -410,6 +411,7 @@ class Build:
     mtime: int | None = None  # SOURCE_DATE_EPOCH for written files
     workers: int | None = None  # processes; None: one per CPU
     progress: Callable[[int, int], None] | None = None  # (pages done, total) as pages finish
+    pieces: PieceStore | None = None  # converted pieces of the catalog index from earlier builds
 
 
 def descriptor_paths(config: Config) -> tuple[list[Path], list[Problem]]:
