@@ -6,6 +6,7 @@ fresh ``--no-cache`` build of the same inputs: byte for byte, nothing stale left
 
 from __future__ import annotations
 
+import io
 import marshal
 import pickle
 import re
@@ -135,8 +136,12 @@ def test_damaged_cache_is_ignored(kind: str, damage: str, run_cli: RunCli, proje
     [stored] = (project / cache.CACHE_DIR).glob(f"{kind}-*")
     data = stored.read_bytes()
     if kind == "pages":  # right format and inputs, entries of the wrong shape
-        _, inputs, entries = marshal.loads(data)
-        wrong = marshal.dumps((cache.FORMAT, inputs, {source: ("x",) for source in entries}))
+        stream = io.BytesIO(data)
+        _, inputs, batches = marshal.load(stream)
+        entries = [source for _ in range(batches) for source in marshal.load(stream)]
+        wrong = marshal.dumps((cache.FORMAT, inputs, 1)) + marshal.dumps(
+            {source: ("x",) for source in entries}
+        )
     else:
         inputs = pickle.loads(data)["inputs"]
         wrong = pickle.dumps({"format": cache.FORMAT, "inputs": inputs, "head": {}, "tables": b"x"})
@@ -221,3 +226,13 @@ def test_index_pieces_from_the_last_build_give_the_same_index(
         assert len(converted) == 1 and "Model three" in converted[0]
     else:
         assert len(converted) >= 2
+
+
+def test_entries_saved_in_several_batches_are_all_read_back(
+    run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "_SAVE_BATCH", 2)
+    build(run_cli, project)
+    (project / "build" / "index.md").unlink()  # past the up-to-date check
+    assert build(run_cli, project) == len(MODELS)
+    assert snapshot(project / "build") == fresh(run_cli, project)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .cache import BuildCache, PageEntry, Stat, digest, scan_page
+from .cache import BuildCache, PageEntry, StatKey, digest, scan_page, stat_key
 from .errors import Location, Problem, WorkerError
 from .links import Link, PageLinks, page_links
 from .model import Model, Property
@@ -177,7 +177,7 @@ def _reuse(job: _Job, result: PageResult) -> bool:
     try:
         for rel in entry.files:
             st = os.stat(job.old_out / rel)
-            if (st.st_ino, st.st_size, st.st_mtime_ns) != entry.stats.get(rel):
+            if stat_key(st) != entry.stats.get(rel):
                 return False
         for rel in entry.files:
             target = job.staging / rel
@@ -394,7 +394,7 @@ def _worker_main(pipes: list[Any], index: int, items: Sequence[T], fn: Callable[
 
 
 def cache_entries(
-    results: Mapping[str, PageResult], stats: Mapping[str, Stat], cache: BuildCache
+    results: Mapping[str, PageResult], stats: Mapping[str, StatKey], cache: BuildCache
 ) -> dict[str, PageEntry | tuple[Any, ...]]:
     """Cache entries for the pages of a successful build, given the output's stats by rel path."""
     entries: dict[str, PageEntry | tuple[Any, ...]] = {}
