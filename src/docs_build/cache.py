@@ -84,6 +84,10 @@ class _Fragment:
         return self.scanned
 
 
+#: Longer texts are neither memoised nor remembered as the last page split.
+_MEMO_MAX_TEXT = 256 * 1024
+
+
 class _Memo:
     """A small LRU of converted fragments (one per process; pages repeat fragments in order)."""
 
@@ -103,6 +107,8 @@ class _Memo:
         self.misses += 1
         converted = convert_long(text)
         fragment = _Fragment(converted, _substitutable(text, converted))
+        if len(text) > _MEMO_MAX_TEXT:  # the index of a large catalog: tens of MiB, never repeated
+            return fragment
         self.items[key] = fragment
         if len(self.items) > self.size:
             self.items.popitem(last=False)
@@ -139,6 +145,7 @@ def pieces_with(mapper: _Mapper) -> Iterator[None]:
 
 
 _ITEM = re.compile(r"^- ", re.MULTILINE)
+_EMPTY = Converted("")
 
 
 def _pack_converted(c: Converted) -> tuple[Any, ...]:
@@ -233,6 +240,7 @@ def convert_long(text: str) -> Converted:
         store.used.update(
             (key, store.old.get(key) or _pack_converted(part)) for key, part in zip(keys, parts, strict=True)
         )
+    del texts
     first, *middle, last = (part.html for part in parts)
     anchors = [h.anchor for part in parts for h in part.headings]
     if (
@@ -243,12 +251,15 @@ def convert_long(text: str) -> Converted:
         or not all(m.startswith("<ul>\n") and m.endswith("</ul>\n") for m in middle)
     ):
         return convert(text)
-    html = [
-        first[: -len("</ul>\n")],
-        *(m[len("<ul>\n") : -len("</ul>\n")] for m in middle),
-        last[len("<ul>\n") :],
-    ]
-    return Converted("".join(html), [h for part in parts for h in part.headings])
+    headings = [h for part in parts for h in part.headings]
+    del first, middle, last
+    html: list[str] = []
+    for i, part in enumerate(parts):  # each part dropped once its trimmed copy exists
+        start = 0 if i == 0 else len("<ul>\n")
+        end = len(part.html) - (len("</ul>\n") if i < len(parts) - 1 else 0)
+        html.append(part.html[start:end])
+        parts[i] = _EMPTY
+    return Converted("".join(html), headings)
 
 
 def _list_cuts(text: str) -> list[int]:
@@ -398,7 +409,8 @@ def _pieces(text: str, name: str) -> _Found | None:
     if points is not None:
         bounds = [0, *points, len(text)]
         found = [_fragment(text[a:b], name if swap else "") for a, b in itertools.pairwise(bounds) if b > a]
-    _LAST = (text, name, found)
+    if len(text) <= _MEMO_MAX_TEXT:
+        _LAST = (text, name, found)
     return found
 
 
