@@ -167,8 +167,8 @@ class PieceStore:
     """
 
     path: Path
-    old: dict[bytes, Any] = field(default_factory=dict)
-    used: dict[bytes, Any] = field(default_factory=dict)
+    old: dict[bytes, Converted] = field(default_factory=dict)
+    used: dict[bytes, Converted] = field(default_factory=dict)
 
     @classmethod
     def open(cls, root: Path, inputs: str) -> PieceStore:
@@ -176,26 +176,23 @@ class PieceStore:
         with contextlib.suppress(Exception):
             fmt, stored = marshal.loads(store.path.read_bytes())
             if fmt == FORMAT and isinstance(stored, dict):
-                store.old = {k: v for k, v in stored.items() if isinstance(k, bytes) and _valid_converted(v)}
+                for key, packed in stored.items():
+                    with contextlib.suppress(Exception):  # a malformed piece is converted again
+                        piece = _unpack_converted(packed)
+                        if isinstance(key, bytes) and isinstance(piece.html, str):
+                            store.old[key] = piece
         return store
 
     def save(self) -> None:
         """Keep what this build used (atomically); pieces of other inputs are dropped."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".pieces-{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps((FORMAT, self.used)))
+        packed = {key: _pack_converted(piece) for key, piece in self.used.items()}
+        tmp.write_bytes(marshal.dumps((FORMAT, packed)))
         os.replace(tmp, self.path)
         for old in self.path.parent.glob("pieces-*"):
             if old != self.path:
                 old.unlink(missing_ok=True)
-
-
-def _valid_converted(value: Any) -> bool:
-    try:
-        _unpack_converted(value)
-    except Exception:
-        return False
-    return isinstance(value[0], str)
 
 
 #: The piece store of the running build, if any (:func:`pieces_stored`).
@@ -236,10 +233,8 @@ def convert_long(text: str) -> Converted:
         keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
         missing = [i for i, key in enumerate(keys) if key not in store.old]
         fresh = dict(zip(missing, _MAP(convert, [texts[i] for i in missing]), strict=True))
-        parts = [fresh[i] if i in fresh else _unpack_converted(store.old[key]) for i, key in enumerate(keys)]
-        store.used.update(
-            (key, store.old.get(key) or _pack_converted(part)) for key, part in zip(keys, parts, strict=True)
-        )
+        parts = [fresh[i] if i in fresh else store.old[key] for i, key in enumerate(keys)]
+        store.used.update(zip(keys, parts, strict=True))
     del texts
     first, *middle, last = (part.html for part in parts)
     anchors = [h.anchor for part in parts for h in part.headings]
@@ -780,26 +775,24 @@ def load_site_record(root: Path, inputs: str) -> SiteRecord | None:
         return None
 
 
-def changed_sources(record: SiteRecord, sources: list[Path]) -> set[str]:
-    """Descriptors added, removed or changed since ``record``.
+def sources_unchanged(record: SiteRecord, sources: list[Path]) -> bool:
+    """Whether the descriptors are exactly those of ``record``, each with its recorded stat.
 
-    A descriptor counts as unchanged when its stat is as recorded; one changed less than
-    :data:`_RACY_NS` before the record was saved is also hashed, since the file system's time
-    stamps may not have moved.
+    One changed less than :data:`_RACY_NS` before the record was saved is also hashed, since
+    the file system's time stamps may not have moved.
     """
-    names = {str(p) for p in sources}
-    changed = (names ^ record.sources.keys()) if names != record.sources.keys() else set()
-    for src in names & record.sources.keys():
-        stat_, digest_ = record.sources[src]
+    if {str(p) for p in sources} != record.sources.keys():
+        return False
+    for src, (stat_, digest_) in record.sources.items():
         try:
             now = _stat(Path(src))
             if now != stat_ or (
                 record.saved_ns - now[2] < _RACY_NS and digest(Path(src).read_bytes()) != digest_
             ):
-                changed.add(src)
+                return False
         except OSError:
-            changed.add(src)
-    return changed
+            return False
+    return True
 
 
 def output_intact(record: SiteRecord, out: Path) -> bool:
@@ -813,6 +806,6 @@ def output_intact(record: SiteRecord, out: Path) -> bool:
 def unchanged_site(root: Path, inputs: str, sources: list[Path], out: Path) -> SiteRecord | None:
     """The record of the last build if nothing it read or wrote has changed since, else None."""
     record = load_site_record(root, inputs)
-    if record is None or changed_sources(record, sources) or not output_intact(record, out):
+    if record is None or not sources_unchanged(record, sources) or not output_intact(record, out):
         return None
     return record

@@ -135,12 +135,13 @@ def _build_one(path: Path) -> PageResult:
         return result
     result.files = tuple(outputs)
     for rel, data in outputs.items():
+        if not rel.endswith(".html"):
+            continue
         markdown = outputs.get(rel.removesuffix(".html") + ".md")
-        if rel.endswith(".html") and markdown is not None:
+        scanned = None
+        if markdown is not None:
             scanned = scan_page(data.decode("utf-8"), markdown.decode("utf-8"), model.name)
-            result.links[rel] = own_links_dropped(page_links(rel, data, scanned), outputs)
-        elif rel.endswith(".html"):
-            result.links[rel] = own_links_dropped(page_links(rel, data), outputs)
+        result.links[rel] = own_links_dropped(page_links(rel, data, scanned), outputs)
     if job.staging is not None:
         for rel, data in outputs.items():
             write_file(job.staging, rel, data, job.mtime)
