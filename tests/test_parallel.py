@@ -194,12 +194,31 @@ LONG_LISTS = {
 }
 
 
+def _whole_scan(html: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    ids, refs = links.scan(html.encode())
+    return frozenset(ids), tuple(refs)
+
+
+def _check_long(text: str) -> None:
+    """Converted in parts or not, the result and its scan are those of the whole text."""
+    converted, scanned = cache.convert_long(text)
+    assert converted == convert(text)
+    assert scanned is None or scanned == _whole_scan(converted.html)
+    assert cache.convert_page(text) == convert(text)
+    assert cache.convert_scanned(text) == (convert(text), _whole_scan(convert(text).html))
+
+
 @pytest.mark.parametrize("case", list(LONG_LISTS))
 def test_long_lists_convert_in_parts_exactly(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache, "LIST_CHUNK", 3)
-    text = LONG_LISTS[case]
-    assert cache.convert_long(text) == convert(text)
-    assert cache.convert_page(text) == convert(text)
+    _check_long(LONG_LISTS[case])
+
+
+def test_long_list_parts_come_with_their_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache, "LIST_CHUNK", 3)
+    converted, scanned = cache.convert_long(LONG_LISTS["catalog index"])
+    assert scanned is not None  # converted in parts, so scanned in parts
+    assert "models/m22/" in scanned[1] and "next" in scanned[0]
 
 
 def test_long_list_is_really_cut(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,7 +233,7 @@ def test_long_lists_convert_in_parallel_parts_exactly(case: str, monkeypatch: py
     monkeypatch.setattr(cache, "LIST_CHUNK", 3)
     text = LONG_LISTS[case]
     with cache.pieces_with(lambda fn, texts: parallel.map_ordered(fn, texts, 2)):
-        assert cache.convert_long(text) == convert(text)
+        _check_long(text)
 
 
 def _square_or_fail(x: int) -> int:

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".docs-build-cache"
 #: Bumped whenever the cache's layout or the meaning of an entry changes.
-FORMAT = "4"
+FORMAT = "5"
 
 # --------------------------------------------------------------------------------------------
 # Fragments
@@ -77,10 +77,7 @@ class _Fragment:
     def scan(self) -> Scan:
         """The piece's ids and references (``links.scan``), computed once."""
         if self.scanned is None:
-            from .links import scan
-
-            ids, refs = scan(self.converted.html.encode("utf-8"))
-            self.scanned = (frozenset(ids), tuple(refs))
+            self.scanned = _scanned(self.converted.html)
         return self.scanned
 
 
@@ -98,6 +95,10 @@ class _Memo:
         self.misses = 0
 
     def get(self, text: str) -> _Fragment:
+        if len(text) > _MEMO_MAX_TEXT:  # the index of a large catalog: tens of MiB, never repeated,
+            self.misses += 1  # so neither hashed (another copy as bytes) nor kept
+            converted, scanned = convert_long(text)
+            return _Fragment(converted, _substitutable(text, converted), scanned)
         key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
         found = self.items.get(key)
         if found is not None:
@@ -105,10 +106,8 @@ class _Memo:
             self.hits += 1
             return found
         self.misses += 1
-        converted = convert_long(text)
-        fragment = _Fragment(converted, _substitutable(text, converted))
-        if len(text) > _MEMO_MAX_TEXT:  # the index of a large catalog: tens of MiB, never repeated
-            return fragment
+        converted, scanned = convert_long(text)
+        fragment = _Fragment(converted, _substitutable(text, converted), scanned)
         self.items[key] = fragment
         if len(self.items) > self.size:
             self.items.popitem(last=False)
@@ -122,11 +121,13 @@ _MEMO = _Memo()
 #: enough that the pieces spread over the workers, large enough to amortise each conversion.
 LIST_CHUNK = 200
 
-_Mapper = Callable[[Callable[[str], Converted], list[str]], list[Converted]]
+_Span = tuple[int, int]
+_Part = tuple[Converted, Scan]
+_Mapper = Callable[[Callable[[_Span], _Part], list[_Span]], list[_Part]]
 
 
-def _serial(fn: Callable[[str], Converted], texts: list[str]) -> list[Converted]:
-    return [fn(text) for text in texts]
+def _serial(fn: Callable[[_Span], _Part], spans: list[_Span]) -> list[_Part]:
+    return [fn(span) for span in spans]
 
 
 #: How the pieces of a long list are converted; :func:`pieces_with` swaps in a process pool.
@@ -145,16 +146,27 @@ def pieces_with(mapper: _Mapper) -> Iterator[None]:
 
 
 _ITEM = re.compile(r"^- ", re.MULTILINE)
-_EMPTY = Converted("")
+_EMPTY: tuple[Converted, Scan] = (Converted(""), (frozenset(), ()))
 
 
-def _pack_converted(c: Converted) -> tuple[Any, ...]:
-    return (c.html, tuple((h.level, h.text, h.anchor) for h in c.headings), c.references)
+def _pack_part(part: _Part) -> tuple[Any, ...]:
+    c, (ids, refs) = part
+    return (c.html, tuple((h.level, h.text, h.anchor) for h in c.headings), c.references, tuple(ids), refs)
 
 
-def _unpack_converted(packed: tuple[Any, ...]) -> Converted:
-    html, headings, references = packed
-    return Converted(html, [Heading(*h) for h in headings], references)
+def _unpack_part(packed: tuple[Any, ...]) -> _Part:
+    html, headings, references, ids, refs = packed
+    if not (isinstance(html, str) and all(isinstance(x, str) for x in (*ids, *refs))):
+        raise TypeError("not a converted piece")
+    return Converted(html, [Heading(*h) for h in headings], references), (frozenset(ids), tuple(refs))
+
+
+def _scanned(html: str) -> Scan:
+    """``links.scan`` of converted HTML, as the immutable pair the caches keep."""
+    from .links import scan
+
+    ids, refs = scan(html.encode("utf-8"))
+    return frozenset(ids), tuple(refs)
 
 
 @dataclass
@@ -167,8 +179,8 @@ class PieceStore:
     """
 
     path: Path
-    old: dict[bytes, Converted] = field(default_factory=dict)
-    used: dict[bytes, Converted] = field(default_factory=dict)
+    old: dict[bytes, _Part] = field(default_factory=dict)
+    used: dict[bytes, _Part] = field(default_factory=dict)
 
     @classmethod
     def open(cls, root: Path, inputs: str) -> PieceStore:
@@ -178,16 +190,15 @@ class PieceStore:
             if fmt == FORMAT and isinstance(stored, dict):
                 for key, packed in stored.items():
                     with contextlib.suppress(Exception):  # a malformed piece is converted again
-                        piece = _unpack_converted(packed)
-                        if isinstance(key, bytes) and isinstance(piece.html, str):
-                            store.old[key] = piece
+                        if isinstance(key, bytes):
+                            store.old[key] = _unpack_part(packed)
         return store
 
     def save(self) -> None:
         """Keep what this build used (atomically); pieces of other inputs are dropped."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".pieces-{os.getpid()}.tmp")
-        packed = {key: _pack_converted(piece) for key, piece in self.used.items()}
+        packed = {key: _pack_part(piece) for key, piece in self.used.items()}
         tmp.write_bytes(marshal.dumps((FORMAT, packed)))
         os.replace(tmp, self.path)
         for old in self.path.parent.glob("pieces-*"):
@@ -210,7 +221,7 @@ def pieces_stored(store: PieceStore | None) -> Iterator[None]:
         _STORE = previous
 
 
-def convert_long(text: str) -> Converted:
+def convert_long(text: str) -> tuple[Converted, Scan | None]:
     """``convert(text)``, converting a long top-level ``-`` list a few hundred items at a time.
 
     The catalog index of a large catalog is one list of every model; parsed at once, its
@@ -220,41 +231,52 @@ def convert_long(text: str) -> Converted:
     every part. The parts' HTML then differs from the whole only by ``</ul>\n<ul>\n`` at the
     cuts, which are removed. Anything unexpected (link references, an anchor repeated across
     parts, a part not starting or ending with its list) converts the text whole.
+
+    Converted in parts, the result comes with its ``links.scan`` (None otherwise): each part is
+    scanned where it is converted, and as every part is whole elements and the cuts hold no
+    attributes, the parts' scans in order are the whole body's. The parts are cut from
+    ``text`` by the workers themselves (they see it through the fork), so the parent never
+    holds a second copy of the Markdown.
     """
     cuts = _list_cuts(text)
     if not cuts:
-        return convert(text)
-    bounds = [0, *cuts, len(text)]
-    texts = [text[a:b] for a, b in itertools.pairwise(bounds)]
+        return convert(text), None
+    spans = list(itertools.pairwise([0, *cuts, len(text)]))
+
+    def part(span: _Span) -> _Part:
+        converted = convert(text[span[0] : span[1]])
+        return converted, _scanned(converted.html)
+
     store = _STORE
     if store is None:
-        parts = _MAP(convert, texts)
+        parts = _MAP(part, spans)
     else:  # pieces converted by an earlier build under the same inputs are taken from disk
-        keys = [hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest() for t in texts]
+        keys = [hashlib.blake2b(text[a:b].encode("utf-8"), digest_size=16).digest() for a, b in spans]
         missing = [i for i, key in enumerate(keys) if key not in store.old]
-        fresh = dict(zip(missing, _MAP(convert, [texts[i] for i in missing]), strict=True))
+        fresh = dict(zip(missing, _MAP(part, [spans[i] for i in missing]), strict=True))
         parts = [fresh[i] if i in fresh else store.old[key] for i, key in enumerate(keys)]
         store.used.update(zip(keys, parts, strict=True))
-    del texts
-    first, *middle, last = (part.html for part in parts)
-    anchors = [h.anchor for part in parts for h in part.headings]
+    first, *middle, last = (c.html for c, _ in parts)
+    anchors = [h.anchor for c, _ in parts for h in c.headings]
     if (
-        any(part.references for part in parts)
+        any(c.references for c, _ in parts)
         or len(set(anchors)) != len(anchors)
         or not first.endswith("</ul>\n")
         or not last.startswith("<ul>\n")
         or not all(m.startswith("<ul>\n") and m.endswith("</ul>\n") for m in middle)
     ):
-        return convert(text)
-    headings = [h for part in parts for h in part.headings]
+        return convert(text), None
+    headings = [h for c, _ in parts for h in c.headings]
+    ids = frozenset().union(*(ids for _, (ids, _refs) in parts))
+    refs = tuple(ref for _, (_ids, part_refs) in parts for ref in part_refs)
     del first, middle, last
     html: list[str] = []
-    for i, part in enumerate(parts):  # each part dropped once its trimmed copy exists
+    for i, (c, _) in enumerate(parts):  # each part dropped once its trimmed copy exists
         start = 0 if i == 0 else len("<ul>\n")
-        end = len(part.html) - (len("</ul>\n") if i < len(parts) - 1 else 0)
-        html.append(part.html[start:end])
+        end = len(c.html) - (len("</ul>\n") if i < len(parts) - 1 else 0)
+        html.append(c.html[start:end])
         parts[i] = _EMPTY
-    return Converted("".join(html), headings)
+    return Converted("".join(html), headings), (ids, refs)
 
 
 def _list_cuts(text: str) -> list[int]:
@@ -372,20 +394,50 @@ def convert_page(text: str, name: str = "") -> Converted:
     plain text, is replaced by :data:`PLACEHOLDER` first, so the same section of two models is
     one fragment; see :func:`_substitutable` for when it is put back by string replacement.
     """
+    return _converted(text, name)[0]
+
+
+def convert_scanned(text: str, name: str = "") -> tuple[Converted, Scan]:
+    """:func:`convert_page` and ``links.scan`` of the result, from the pieces' scans if it can.
+
+    For a body too large to hold twice (the index of a large catalog): it is scanned as it is
+    converted, and the page around it is then written and scanned in parts
+    (``pipeline.Streamed``).
+    """
+    converted, found = _converted(text, name)
+    body = None if found is None else _body_scan(found)
+    return converted, body if body is not None else _scanned(converted.html)
+
+
+def _converted(text: str, name: str) -> tuple[Converted, _Found | None]:
+    """The converted page and its pieces (None when it was converted whole)."""
     found = _pieces(text, name)
     if found is None:
-        return convert(text)
+        return convert(text), None
     html: list[str] = []
     headings: list[Heading] = []
     for converted, _, _ in found:
         if converted.references:
-            return convert(text)
+            return convert(text), None
         html.append(converted.html)
         headings += converted.headings
     anchors = [h.anchor for h in headings]
     if len(set(anchors)) != len(anchors):
-        return convert(text)
-    return Converted("".join(html), headings)
+        return convert(text), None
+    return Converted("".join(html), headings), found
+
+
+def _body_scan(found: _Found) -> Scan | None:
+    """The scan of the joined pieces, from each piece's own (None if a piece has references)."""
+    if any(c.references for c, _, _ in found):
+        return None
+    ids: set[str] = set()
+    refs: list[str] = []
+    for _converted, fragment, put_back in found:
+        piece_ids, piece_refs = fragment.scan()
+        ids |= piece_ids
+        refs += [r.replace(PLACEHOLDER, put_back) for r in piece_refs] if put_back else piece_refs
+    return frozenset(ids), tuple(refs)
 
 
 _Found = list[tuple[Converted, "_Fragment", str]]
@@ -440,36 +492,42 @@ def scan_page(html: str, text: str, name: str = "") -> Scan:
     """``links.scan`` of a page whose body is ``convert_page(text, name)``, by pieces.
 
     The body's pieces were scanned when first converted; only the layout around the body is
-    scanned here. Scanning is tokenising, and every cut (around the body, between pieces) falls
-    between two tags, so the pieces' results in order are the whole page's. Whenever that
-    cannot be seen to hold, the page is scanned whole.
+    scanned here (see :func:`scan_around`). Whenever that cannot be seen to hold, the page is
+    scanned whole.
     """
-    from .links import scan
-
-    def whole() -> Scan:
-        ids, refs = scan(html.encode("utf-8"))
-        return frozenset(ids), tuple(refs)
-
     found = _pieces(text, name)
-    if found is None or any(c.references for c, _, _ in found):
-        return whole()
-    body = "".join(c.html for c, _, _ in found)
-    start = html.find(body)
-    if not body.startswith("<") or start < 1 or html[start - 1] not in ">\n" or PLACEHOLDER in html:
-        return whole()
-    end = start + len(body)
-    if not (end == len(html) or html[end] in "<\n"):
-        return whole()
-    head_ids, head_refs = scan(html[:start].encode("utf-8"))
-    tail_ids, tail_refs = scan(html[end:].encode("utf-8"))
-    ids = set(head_ids) | set(tail_ids)
-    refs = list(head_refs)
-    for _converted, fragment, put_back in found:
-        piece_ids, piece_refs = fragment.scan()
-        ids |= piece_ids
-        refs += [r.replace(PLACEHOLDER, put_back) for r in piece_refs] if put_back else piece_refs
-    refs += tail_refs
-    return frozenset(ids), tuple(refs)
+    body = None if found is None else _body_scan(found)
+    if found is not None and body is not None:
+        joined = "".join(c.html for c, _, _ in found)
+        start = html.find(joined)
+        if start != -1 and PLACEHOLDER not in html:
+            scanned = scan_around(html[:start], body, joined, html[start + len(joined) :])
+            if scanned is not None:
+                return scanned
+    return _scanned(html)
+
+
+def scan_around(head: str, body: Scan, body_html: str, tail: str) -> Scan | None:
+    """The scan of ``head + body_html + tail`` given the body's, or None if it cannot be pieced.
+
+    Scanning is tokenising, so the parts' results in order are the whole page's when both cuts
+    fall between two tags (the body starts with one, the head ends with a ``>`` or a line
+    break, the tail starts with a tag or a line break) and neither the head nor the tail leaves
+    a region open that the scanner skips whole (a comment, ``<pre>``, script or style).
+    """
+    from .links import closed_regions
+
+    if body_html and not body_html.startswith("<"):
+        return None
+    if head and head[-1] not in ">\n":
+        return None
+    if tail and tail[0] not in "<\n":
+        return None
+    if not closed_regions(head) or not closed_regions(tail):
+        return None
+    head_scan, tail_scan = _scanned(head), _scanned(tail)
+    ids = head_scan[0] | body[0] | tail_scan[0]
+    return frozenset(ids), head_scan[1] + body[1] + tail_scan[1]
 
 
 def fragment_stats() -> tuple[int, int]:

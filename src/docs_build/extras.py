@@ -17,6 +17,7 @@ from .errors import Problem
 from .render import RenderError, render
 from .site import Catalog
 from .templates import md_escape
+from .write import Streamed
 
 if TYPE_CHECKING:
     from .pipeline import SiteRenderer
@@ -27,12 +28,22 @@ SEARCH_INDEX = "search-index.json"
 SEARCH_DESCRIPTION_CHARS = 200
 
 
-def site_files(renderer: SiteRenderer, catalog: Catalog, put: Callable[[str, bytes], None]) -> list[Problem]:
-    """Hand every extra file of the site to ``put`` (path, bytes); problems rendering the 404."""
+#: Entries joined into one part of a long file.
+_BATCH = 1000
+
+
+def site_files(
+    renderer: SiteRenderer, catalog: Catalog, put: Callable[[str, bytes | Streamed], None]
+) -> list[Problem]:
+    """Hand every extra file of the site to ``put``; problems rendering the 404.
+
+    The long ones (one entry per model) go as parts, so at 100 000 models neither the whole
+    text nor its bytes are another copy.
+    """
     base = renderer.site["base_url"]
-    put("llms.txt", llms_txt(renderer.site["title"], catalog, base).encode("utf-8"))
+    put("llms.txt", Streamed(llms_txt(renderer.site["title"], catalog, base)))
     put("sitemap.xml", sitemap_xml(page_urls(catalog), base).encode("utf-8"))
-    put(SEARCH_INDEX, search_index(catalog).encode("utf-8"))
+    put(SEARCH_INDEX, Streamed(search_index(catalog)))
     try:
         put("404.html", not_found_page(renderer).encode("utf-8"))
     except RenderError as exc:
@@ -49,8 +60,9 @@ def _absolute(base: str, rel: str) -> str:
     return f"{base}/{rel}" if base else rel
 
 
-def llms_txt(title: str, catalog: Catalog, base: str) -> str:
-    """The llmstxt.org index: one link per page to its Markdown, grouped like the catalog.
+def llms_txt(title: str, catalog: Catalog, base: str) -> list[str]:
+    """The llmstxt.org index, as parts: one link per page to its Markdown, grouped like the
+    catalog.
 
     Links are absolute when the site's base URL is known, else relative to the site root.
     Descriptions are escaped like any descriptor text printed into Markdown.
@@ -63,12 +75,17 @@ def llms_txt(title: str, catalog: Catalog, base: str) -> str:
         "",
         f"- [Catalog]({_absolute(base, 'index.md')}): all models grouped by task",
     ]
+    parts: list[str] = []
     for group in catalog.groups:
         lines += ["", f"## {md_escape(group.name)}", ""]
         for entry in group.models:
             m, url = entry.model, _absolute(base, entry.url + "index.md")
             lines.append(f"- [{md_escape(m.title)}]({url}): {md_escape(m.description)}")
-    return "\n".join(lines) + "\n"
+            if len(lines) >= _BATCH:
+                parts.append("\n".join(lines) + "\n")
+                lines = []
+    parts.append("".join(line + "\n" for line in lines))
+    return parts
 
 
 def sitemap_xml(urls: list[str], base: str) -> str:
@@ -83,26 +100,36 @@ def sitemap_xml(urls: list[str], base: str) -> str:
     return "\n".join([*head, *body, "</urlset>"]) + "\n"
 
 
-def search_index(catalog: Catalog) -> str:
-    """The JSON the search box loads: a few short fields per model, in catalog order."""
-    pages: list[dict[str, Any]] = []
+def search_index(catalog: Catalog) -> list[str]:
+    """The JSON the search box loads, as parts: a few short fields per model, in catalog order.
+
+    Each entry is encoded as it is made (the same text ``json.dumps`` gives for the whole
+    document) rather than first building 100 000 dictionaries.
+    """
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    parts: list[str] = []
+    batch: list[str] = []
     for group in catalog.groups:
         for entry in group.models:
             m = entry.model
             description = m.description
             if len(description) > SEARCH_DESCRIPTION_CHARS:
                 description = description[: SEARCH_DESCRIPTION_CHARS - 1].rstrip() + "\u2026"
-            pages.append(
-                {
-                    "title": m.title,
-                    "name": m.name,
-                    "description": description,
-                    "task": group.name,
-                    "flags": [badge.kind for badge in entry.badges],
-                    "url": entry.url,
-                }
-            )
-    return json.dumps({"version": 1, "pages": pages}, ensure_ascii=False, separators=(",", ":")) + "\n"
+            page: dict[str, Any] = {
+                "title": m.title,
+                "name": m.name,
+                "description": description,
+                "task": group.name,
+                "flags": [badge.kind for badge in entry.badges],
+                "url": entry.url,
+            }
+            batch.append(encode(page))
+            if len(batch) >= _BATCH:
+                parts.append(("," if parts else "") + ",".join(batch))
+                batch = []
+    if batch:
+        parts.append(("," if parts else "") + ",".join(batch))
+    return ['{"version":1,"pages":[', *parts, "]}\n"]
 
 
 def not_found_page(renderer: SiteRenderer) -> str:

@@ -34,6 +34,9 @@ _SKIP = re.compile(
 #: A start tag, with quoted attribute values that may contain ">".
 _TAG = re.compile(rb"""<[A-Za-z][^\s/>]*(?:[^>"']|"[^"]*"|'[^']*')*>""")
 _INTERESTING = re.compile(rb"\s(?:id|name|href|src)\s*=", re.IGNORECASE)
+#: The same regions as text, and what is left of one that opens or closes outside the text.
+_SKIP_TEXT = re.compile(_SKIP.pattern.decode("ascii"), _SKIP.flags & ~re.ASCII)
+_REGION_END = re.compile(r"<pre\b|<!--|<script\b|<style\b|</pre\b|-->|</script\b|</style\b", re.IGNORECASE)
 
 
 class _PageScan(HTMLParser):
@@ -54,6 +57,12 @@ class _PageScan(HTMLParser):
                 self.refs.append(value)
 
     handle_startendtag = handle_starttag
+
+
+def closed_regions(text: str) -> bool:
+    """Whether every region :func:`scan` skips whole (comment, ``<pre>``, script, style) that
+    touches ``text`` opens and closes inside it; only then can a page be scanned in parts."""
+    return _REGION_END.search(_SKIP_TEXT.sub("", text)) is None
 
 
 def scan(html: bytes) -> tuple[set[str], list[str]]:

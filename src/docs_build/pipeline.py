@@ -19,17 +19,26 @@ from markupsafe import Markup
 
 from . import load as load_stage
 from .apischema import api_doc
-from .cache import BuildCache, PieceStore, convert_page, pieces_stored, pieces_with
+from .cache import (
+    BuildCache,
+    PieceStore,
+    Scan,
+    convert_page,
+    convert_scanned,
+    pieces_stored,
+    pieces_with,
+    scan_around,
+)
 from .config import Config
-from .convert import pygments_css
+from .convert import Converted, pygments_css
 from .errors import Location, Problem, apply_strict, display_path
 from .extras import site_files
 from .links import PageLinks, check_scanned, page_links
 from .model import Model, build_model
-from .render import RenderError, render
+from .render import RenderError, render, render_around
 from .site import Catalog, badges, build_catalog, facts, links, page_sections
 from .templates import BUILTIN_DIR, make_environment
-from .write import check_plan_paths, write_file
+from .write import Streamed, check_plan_paths, write_file, write_parts
 
 if TYPE_CHECKING:
     from .parallel import PageResult
@@ -206,6 +215,10 @@ def collisions(models: list[Model]) -> list[Problem]:
     return problems
 
 
+#: Bodies at least this long are not printed into the layout but written around it.
+STREAM_MIN = 1 << 20
+
+
 class SiteRenderer:
     """Renders pages with one Jinja environment (templates compile once per process)."""
 
@@ -256,18 +269,36 @@ class SiteRenderer:
         html = self._html(markdown, page, "page.html.j2", model.source, model.name, model=model)
         return markdown, html
 
-    def index_page(self, catalog: Catalog) -> tuple[str, str]:
-        """(Markdown, HTML) of the catalog index."""
-        markdown = self._render("index.md.j2", {"site": self.site, "catalog": catalog}, "the catalog index")
+    def index_markdown(self, catalog: Catalog) -> str:
+        """The catalog index's Markdown."""
+        return self._render("index.md.j2", {"site": self.site, "catalog": catalog}, "the catalog index")
+
+    def index_html(self, catalog: Catalog, body: Converted, scanned: Scan) -> Streamed:
+        """The catalog index's HTML page around ``body`` (the converted Markdown, scanned).
+
+        At 100 000 models the body is 25 MB; printed into the layout it would exist three more
+        times (escaped, joined, encoded). So the layout is rendered around a stand-in and the
+        page kept as (layout before, body, layout after); it is rendered again with the real
+        body only if the layout did anything with it besides printing it once.
+        """
         page = {
             "title": self.config.title,
             "description": f"{len(catalog.models)} models",
             "root": "",
             "markdown_url": "index.md",
             "canonical": self._canonical(""),
+            "headings": body.headings,
         }
-        html = self._html(markdown, page, "index.html.j2", "the catalog index", catalog=catalog)
-        return markdown, html
+        context = {"site": self.site, "page": page, "catalog": catalog}
+        if len(body.html) >= STREAM_MIN:
+            around = render_around(self.env, "index.html.j2", context, root=self.config.root)
+            if around is not None:
+                head, tail = around
+                whole = scan_around(head, scanned, body.html, tail)
+                if whole is not None:
+                    return Streamed([head, body.html, tail], whole)
+        html = self._render("index.html.j2", {**context, "body": Markup(body.html)}, "the catalog index")
+        return Streamed([html], None)
 
     def _canonical(self, rel: str) -> str:
         base = self.site["base_url"]
@@ -289,25 +320,33 @@ def site_outputs(
     renderer: SiteRenderer,
     models: list[Model],
     pages: Mapping[str, bytes],
-    emit: Callable[[str, bytes], None] | None = None,
+    emit: Callable[[str, bytes | Streamed], None] | None = None,
 ) -> tuple[dict[str, bytes], list[Problem]]:
     """Every output that depends on the whole catalog (index, assets, ...), given the model pages.
 
     ``serve`` calls this after any descriptor change, so site-wide files belong here rather than
     in the per-model stages. With ``emit`` each file is handed over as soon as it exists and
-    not kept: at 100 000 models the index alone is tens of MiB in each of its forms.
+    not kept: at 100 000 models the index alone is tens of MiB in each of its forms. The index
+    page reaches ``emit`` as a :class:`Streamed` page; every other file as bytes.
     """
     config = renderer.config
     plan: dict[str, bytes] = {}
-    put = emit or plan.__setitem__
+
+    def keep(rel: str, data: bytes | Streamed) -> None:
+        plan[rel] = data if isinstance(data, bytes) else data.data()
+
+    put = emit or keep
     problems: list[Problem] = []
     catalog = build_catalog(models, config.build_date, config.task_labels)
     try:
-        markdown, html = renderer.index_page(catalog)
+        markdown = renderer.index_markdown(catalog)
         put("index.md", markdown.encode("utf-8"))
-        del markdown
-        put("index.html", html.encode("utf-8"))
-        del html
+        body, scanned = convert_scanned(markdown)
+        del markdown  # every copy of the index that is not needed any more is dropped at once
+        page = renderer.index_html(catalog, body, scanned)
+        del body, scanned
+        put("index.html", page)
+        del page
     except RenderError as exc:
         problems.append(exc.problem)
     for name in ASSETS:
@@ -377,7 +416,16 @@ def run(config: Config, build: Build | None = None) -> Result:
     if not any(p.is_error for p in problems):
         problems += render_problems
 
-        def emit(rel: str, data: bytes) -> None:
+        def emit(rel: str, data: bytes | Streamed) -> None:
+            if isinstance(data, Streamed):  # the index and extras of a large catalog
+                scanned = data.scanned is not None or not rel.endswith(".html")
+                if build.staging is not None and scanned:
+                    if data.scanned is not None:
+                        links[rel] = page_links(rel, b"", data.scanned)
+                    write_parts(build.staging, rel, data.parts, build.mtime)
+                    result.written.append(rel)
+                    return
+                data = data.data()  # a page that was not split, or for the in-memory plan
             if rel.endswith(".html"):
                 links[rel] = page_links(rel, data)
             if build.staging is not None:  # straight to disk: never hold every site file at once

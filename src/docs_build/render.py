@@ -7,11 +7,14 @@ named too, because a template can fail for one model out of many.
 
 from __future__ import annotations
 
+import itertools
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
+from markupsafe import Markup
 
 from .errors import Location, Problem, line_of
 from .templates import BUILTIN_TEMPLATES
@@ -60,10 +63,30 @@ def _template_frame(exc: BaseException) -> tuple[str | None, int]:
     return found
 
 
+#: Output pieces joined at a time; see :func:`_joined`.
+_BATCH = 4096
+
+
+def _joined(chunks: Iterator[str]) -> str:
+    """``"".join(chunks)`` in batches.
+
+    Jinja's own ``render`` joins a list of every piece of output, a few small strings per
+    model: for the index of 100 000 models that list and its strings take several times the
+    size of the page. Batches keep one batch of small strings at a time.
+    """
+    batch = list(itertools.islice(chunks, _BATCH))
+    if len(batch) < _BATCH:
+        return "".join(batch)
+    joined = ["".join(batch)]
+    while batch := list(itertools.islice(chunks, _BATCH)):
+        joined.append("".join(batch))
+    return "".join(joined)
+
+
 def render(env: Environment, name: str, context: dict[str, Any], *, root: Path, for_what: str) -> str:
     """Render template ``name``; any failure becomes a :class:`RenderError` with a location."""
     try:
-        return env.get_template(name).render(context)
+        return _joined(env.get_template(name).generate(context))
     except TemplateSyntaxError as exc:
         where = template_display(exc.filename, root)
         loc = Location(where, exc.lineno or 0, 0)
@@ -103,3 +126,64 @@ def render(env: Environment, name: str, context: dict[str, Any], *, root: Path, 
             f"(rendering {for_what}); add a condition that stops it"
         )
         raise RenderError(Problem(loc, msg, source_line=_source_line(filename, line))) from exc
+
+
+_STAND_IN = "\x00docs-build:body\x00"
+
+
+class _StandIn(Markup):
+    """Takes the body's place while a layout renders; notes any use besides printing it.
+
+    Printing goes through ``__html__`` (autoescaping) or ``str``; filters, tests, comparisons,
+    ``len`` or indexing (``body|length``, ``body[:10]``, ``if body``) would see the stand-in's
+    text instead of the body's, so they are noted and the caller renders with the body itself.
+    """
+
+    inspected = False
+
+    def _note(self) -> None:
+        object.__setattr__(self, "inspected", True)
+
+    def __html__(self) -> _StandIn:
+        return self
+
+    def __getattribute__(self, name: str) -> Any:
+        if name not in ("__html__", "__class__", "inspected", "_note", "__dict__", "__str__"):
+            object.__getattribute__(self, "_note")()
+        return super().__getattribute__(name)
+
+
+def _noting(name: str) -> Any:
+    """``Markup.<name>`` that first notes the use (operators bypass ``__getattribute__``)."""
+    base = getattr(Markup, name)
+
+    def method(self: _StandIn, *args: Any) -> Any:
+        self._note()
+        return base(self, *args)
+
+    method.__name__ = name
+    return method
+
+
+for _name in (
+    *("__len__", "__iter__", "__contains__", "__getitem__", "__hash__", "__eq__", "__ne__"),
+    *("__lt__", "__le__", "__gt__", "__ge__", "__add__", "__radd__", "__mul__", "__rmul__", "__mod__"),
+):
+    setattr(_StandIn, _name, _noting(_name))
+
+
+def render_around(
+    env: Environment, name: str, context: dict[str, Any], *, root: Path
+) -> tuple[str, str] | None:
+    """(before, after) the body in template ``name``'s output, or None if it did more than print it.
+
+    For a body too large to copy (the index of a large catalog): the page is written as
+    ``before + body + after``, which is what rendering with the body gives exactly when the
+    template printed it once and looked at it in no other way. Raises :class:`RenderError`.
+    """
+    stand_in = _StandIn(_STAND_IN)
+    html = render(env, name, {**context, "body": stand_in}, root=root, for_what="the catalog index")
+    head, found, tail = html.partition(_STAND_IN)
+    if not found or stand_in.inspected or _STAND_IN in tail:
+        return None
+    return head, tail

@@ -19,6 +19,7 @@ import os
 import shutil
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .errors import UsageError
@@ -141,6 +142,35 @@ def write_file(root: Path, rel: str, data: bytes, mtime: int | None) -> None:
     pause = float(os.environ.get(SLOW_WRITE_ENV) or 0)
     if pause:
         time.sleep(pause)
+
+
+@dataclass
+class Streamed:
+    """A file kept as parts of text, too large to hold once more as one string or as bytes
+    (the index, ``llms.txt`` and search index of a large catalog); for an HTML page, its
+    ``links.scan`` (None: scan the joined bytes)."""
+
+    parts: list[str]
+    scanned: tuple[frozenset[str], tuple[str, ...]] | None = None
+
+    def data(self) -> bytes:
+        return "".join(self.parts).encode("utf-8")
+
+
+#: Characters encoded and written at a time by :func:`write_parts`.
+_PART_CHUNK = 1 << 20
+
+
+def write_parts(root: Path, rel: str, parts: list[str], mtime: int | None) -> None:
+    """Write the concatenation of ``parts`` as UTF-8 without ever holding all of it as bytes."""
+    target = root / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target, "wb") as fh:
+        for part in parts:
+            for start in range(0, len(part), _PART_CHUNK):
+                fh.write(part[start : start + _PART_CHUNK].encode("utf-8"))
+    if mtime is not None:
+        os.utime(target, (mtime, mtime))
 
 
 def staging_path(out: Path) -> Path:
