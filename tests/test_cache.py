@@ -200,6 +200,33 @@ def test_failed_build_keeps_cache_and_output(run_cli: RunCli, project: Path) -> 
     assert "up to date" in run_cli(project, "build").stdout
 
 
+def _stored_pieces(path: Path) -> tuple[str, dict[bytes, object]]:
+    """The format and every piece of a piece store file (a header, then dicts of pieces)."""
+    pieces: dict[bytes, object] = {}
+    with path.open("rb") as fh:
+        fmt = marshal.load(fh)
+        while True:
+            try:
+                pieces.update(marshal.load(fh))
+            except EOFError:
+                return fmt, pieces
+
+
+def test_a_failed_build_leaves_no_pieces_behind(
+    run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "LIST_CHUNK", 2)
+    build(run_cli, project)
+    [stored] = (project / cache.CACHE_DIR).glob("pieces-*")
+    before = stored.read_bytes()
+    layout = '{% extends "layout.html.j2" %}\n{% block content %}<a href="#gone">x</a>{{ body }}{% endblock %}\n'
+    (project / "templates").mkdir(exist_ok=True)
+    (project / "templates" / "index.html.j2").write_text(layout)  # a broken link: fails --strict
+    assert run_cli(project, "build", "--strict").exit_code == 1
+    assert stored.read_bytes() == before
+    assert not list((project / cache.CACHE_DIR).glob(".pieces-*"))
+
+
 @pytest.mark.parametrize("damage", ["none", "garbage", "wrong piece"])
 def test_index_pieces_from_the_last_build_give_the_same_index(
     damage: str, run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
@@ -208,12 +235,12 @@ def test_index_pieces_from_the_last_build_give_the_same_index(
     monkeypatch.setattr(cache, "_MEMO", cache._Memo())  # nothing converted by earlier tests
     build(run_cli, project)
     [stored] = (project / cache.CACHE_DIR).glob("pieces-*")
-    fmt, pieces = marshal.loads(stored.read_bytes())
+    fmt, pieces = _stored_pieces(stored)
     assert len(pieces) >= 3
     if damage == "garbage":
         stored.write_bytes(b"\x00garbage")
     elif damage == "wrong piece":
-        stored.write_bytes(marshal.dumps((fmt, {key: (1, (), False) for key in pieces})))
+        stored.write_bytes(marshal.dumps(fmt) + marshal.dumps({key: (1, (), False, (), ()) for key in pieces}))
     path = project / "models" / "m3.yaml"
     path.write_text(path.read_text().replace("Model 3.", "Model three, edited."))
     calls: list[str] = []

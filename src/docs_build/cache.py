@@ -175,35 +175,67 @@ class PieceStore:
 
     Keyed by a hash of the piece's Markdown and stored under the inputs hash, like the page
     cache: a rebuild after one edit converts the one piece of the index that changed instead of
-    all of them. Only the pieces the last build used are kept.
+    all of them. Only the pieces the last build used are kept. They are written out as they are
+    used (:meth:`keep`) rather than held until the end of the build: at 100 000 models they are
+    another copy of the index.
     """
 
     path: Path
     old: dict[bytes, _Part] = field(default_factory=dict)
-    used: dict[bytes, _Part] = field(default_factory=dict)
+    _next: Path | None = None  # this build's pieces so far, renamed into place by save()
 
     @classmethod
     def open(cls, root: Path, inputs: str) -> PieceStore:
         store = cls(root / f"pieces-{inputs}.marshal")
-        with contextlib.suppress(Exception):
-            fmt, stored = marshal.loads(store.path.read_bytes())
-            if fmt == FORMAT and isinstance(stored, dict):
+        with contextlib.suppress(Exception), store.path.open("rb") as fh:
+            if marshal.load(fh) != FORMAT:
+                return store
+            while True:
+                try:
+                    stored = marshal.load(fh)
+                except EOFError:
+                    break
                 for key, packed in stored.items():
                     with contextlib.suppress(Exception):  # a malformed piece is converted again
                         if isinstance(key, bytes):
                             store.old[key] = _unpack_part(packed)
         return store
 
+    def take(self, key: bytes) -> _Part | None:
+        """The stored piece for ``key``, handed over (the store keeps no copy)."""
+        return self.old.pop(key, None)
+
+    def keep(self, pieces: Iterable[tuple[bytes, _Part]]) -> None:
+        """Add pieces this build used to the store's next version, on disk."""
+        if self._next is None:
+            self.discard()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._next = self.path.with_name(f".pieces-{os.getpid()}.tmp")
+            self._next.write_bytes(marshal.dumps(FORMAT))
+        with self._next.open("ab") as fh:
+            for key, piece in pieces:
+                marshal.dump({key: _pack_part(piece)}, fh)
+
     def save(self) -> None:
-        """Keep what this build used (atomically); pieces of other inputs are dropped."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".pieces-{os.getpid()}.tmp")
-        packed = {key: _pack_part(piece) for key, piece in self.used.items()}
-        tmp.write_bytes(marshal.dumps((FORMAT, packed)))
-        os.replace(tmp, self.path)
+        """Make this build's pieces the store (atomically); pieces of other inputs are dropped."""
+        if self._next is None:
+            self.keep([])
+        assert self._next is not None
+        os.replace(self._next, self.path)
+        self._next = None
         for old in self.path.parent.glob("pieces-*"):
             if old != self.path:
                 old.unlink(missing_ok=True)
+
+    def discard(self) -> None:
+        """Forget this build's pieces (a failed build), and those of builds that died."""
+        from .write import pid_alive
+
+        self._next = None
+        for tmp in self.path.parent.glob(".pieces-*.tmp"):
+            pid = tmp.name.removeprefix(".pieces-").removesuffix(".tmp")
+            if pid.isdigit() and (int(pid) == os.getpid() or not pid_alive(int(pid))):
+                tmp.unlink(missing_ok=True)
 
 
 #: The piece store of the running build, if any (:func:`pieces_stored`).
@@ -252,10 +284,12 @@ def convert_long(text: str) -> tuple[Converted, Scan | None]:
         parts = _MAP(part, spans)
     else:  # pieces converted by an earlier build under the same inputs are taken from disk
         keys = [hashlib.blake2b(text[a:b].encode("utf-8"), digest_size=16).digest() for a, b in spans]
-        missing = [i for i, key in enumerate(keys) if key not in store.old]
+        found = [store.take(key) for key in keys]
+        missing = [i for i, piece in enumerate(found) if piece is None]
         fresh = dict(zip(missing, _MAP(part, [spans[i] for i in missing]), strict=True))
-        parts = [fresh[i] if i in fresh else store.old[key] for i, key in enumerate(keys)]
-        store.used.update(zip(keys, parts, strict=True))
+        parts = [piece if piece is not None else fresh[i] for i, piece in enumerate(found)]
+        del found, fresh
+        store.keep(zip(keys, parts, strict=True))
     first, *middle, last = (c.html for c, _ in parts)
     anchors = [h.anchor for c, _ in parts for h in c.headings]
     if (

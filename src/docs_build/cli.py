@@ -244,9 +244,9 @@ def build(
             if cache is not None and _up_to_date(config, cache, started):
                 return
             staging = open_staging(config.out)
+            pieces = None if cache is None else PieceStore.open(cache.root, cache.inputs)
             try:
                 progress = _Progress(started)
-                pieces = None if cache is None else PieceStore.open(cache.root, cache.inputs)
                 result = run(config, Build(staging, cache, mtime, jobs, progress, pieces))
                 progress.done()
                 _report(result.problems)
@@ -255,6 +255,10 @@ def build(
                     click.echo(f"docs-build: build failed: {summary}; {config.out} was not changed", err=True)
                     sys.exit(EXIT_CONTENT)
                 publish(config.out, result.plan, mtime=mtime, staged=staging)
+            except BaseException:
+                if pieces is not None:
+                    pieces.discard()
+                raise
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
             pages = len(result.models) + 1

@@ -113,11 +113,12 @@ def remove_stale(out: Path) -> None:
     """
     for path in out.parent.glob(f".{glob.escape(out.name)}.*-*"):
         kind, _, pid = path.name.removeprefix(f".{out.name}.").partition("-")
-        if kind in ("tmp", "old") and pid.isdigit() and not _alive(int(pid)) and path.is_dir():
+        if kind in ("tmp", "old") and pid.isdigit() and not pid_alive(int(pid)) and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (this one counts as alive)."""
     if pid == os.getpid():
         return True
     try:
