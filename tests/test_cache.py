@@ -263,3 +263,32 @@ def test_entries_saved_in_several_batches_are_all_read_back(
     (project / "build" / "index.md").unlink()  # past the up-to-date check
     assert build(run_cli, project) == len(MODELS)
     assert snapshot(project / "build") == fresh(run_cli, project)
+
+
+def test_a_descriptor_edited_during_the_build_is_built_again(
+    run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edited after its page was built but before the record was saved: the record holds the
+    new stat with the old digest, and only the time stamp, later than the build's start, says
+    to hash the file. (The window for coarse time stamps is shrunk to 1 ms so the build does
+    not have to last seconds to show it.)"""
+    import time
+
+    from docs_build import cli
+
+    monkeypatch.setattr(cache, "_RACY_NS", 1_000_000)
+    path = project / "models" / "m3.yaml"
+    real = cli._save_cache
+
+    def edit_then_save(*args: object) -> None:
+        path.write_text(path.read_text().replace("Model 3.", "Model three, edited meanwhile."))
+        time.sleep(0.05)
+        real(*args)
+
+    monkeypatch.setattr(cli, "_save_cache", edit_then_save)
+    build(run_cli, project)
+    monkeypatch.setattr(cli, "_save_cache", real)
+    result = run_cli(project, "build")
+    assert result.exit_code == 0 and "up to date" not in result.stdout
+    assert "edited meanwhile" in (project / "build" / "models" / "m3" / "index.md").read_text()
+    assert snapshot(project / "build") == fresh(run_cli, project)

@@ -25,7 +25,6 @@ import marshal
 import os
 import pickle
 import re
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -791,6 +790,8 @@ class SiteRecord:
     problems: list[Any]
     pages: int
     files: int
+    #: When the build that made the record started, before it read any descriptor: one
+    #: modified since then (or just before, within the time stamps' granularity) is hashed.
     saved_ns: int = 0
 
 
@@ -827,8 +828,13 @@ def record_site(
     problems: list[Any],
     pages: int,
     files: int,
+    started_ns: int,
 ) -> None:
     """Save the :class:`SiteRecord` of a build just published (``sources``: path → digest).
+
+    ``started_ns`` is when the build started. The descriptors' stats are taken now, after the
+    build; one edited after its page was built has a new stat but the old digest, and only
+    its time stamp, later than the start, tells the next build to hash it.
 
     The two large tables are stored with :mod:`marshal` inside the pickle: plain tuples and
     strings, written and read in a fraction of pickle's time and without its memo of every
@@ -836,7 +842,7 @@ def record_site(
     """
     stats = {src: (_stat(Path(src)), digest_) for src, digest_ in sources.items()}
     tables = marshal.dumps((stats, outputs))
-    head = {"problems": problems, "pages": pages, "files": files, "saved_ns": time.time_ns()}
+    head = {"problems": problems, "pages": pages, "files": files, "saved_ns": started_ns}
     tmp = root / f".site-{os.getpid()}.tmp"
     with tmp.open("wb") as fh:
         pickle.dump(

@@ -220,6 +220,7 @@ def build(
 ) -> None:
     """Build the site into the output directory, replacing it atomically."""
     started = time.perf_counter()
+    started_ns = time.time_ns()  # before any descriptor is read (see cache.record_site)
     with guarded(state):
         import shutil
 
@@ -264,7 +265,7 @@ def build(
             pages = len(result.models) + 1
             files = len(result.plan) + len(result.written) + sum(len(p.files) for p in result.pages.values())
             if cache is not None:
-                _save_cache(cache, result, config.out, pages, files, pieces)
+                _save_cache(cache, result, config.out, (pages, files, started_ns), pieces)
         elapsed = time.perf_counter() - started
         reused = f", {result.reused} pages reused" if result.reused else ""
         click.echo(
@@ -299,7 +300,7 @@ def _up_to_date(config: Config, cache: Any, started: float) -> bool:
     return True
 
 
-def _save_cache(cache: Any, result: Any, out: Path, pages: int, files: int, pieces: Any) -> None:
+def _save_cache(cache: Any, result: Any, out: Path, counts: tuple[int, int, int], pieces: Any) -> None:
     """Remember the published pages; a cache that cannot be written only costs speed."""
     import contextlib
 
@@ -310,7 +311,7 @@ def _save_cache(cache: Any, result: Any, out: Path, pages: int, files: int, piec
         stats = output_stats(out)
         cache.save(cache_entries(result.pages, stats, cache))
         sources = {source: page.source_digest for source, page in result.pages.items()}
-        record_site(cache.root, cache.inputs, sources, stats, result.problems, pages, files)
+        record_site(cache.root, cache.inputs, sources, stats, result.problems, *counts)
         pieces.save()
 
 
