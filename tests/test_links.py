@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from conftest import MakeProject, RunCli, descriptor
+from docs_build import links
 from docs_build.links import check_links, resolve, scan
 
 
@@ -117,3 +122,54 @@ def test_a_template_with_a_broken_anchor_warns_and_fails_under_strict(
     assert strict.exit_code == 1
     assert "error: broken link: models/tiny-chat/index.html \u2192 #limits" in strict.stderr
     assert not (project / "build").exists()
+
+
+_PLAIN_SKIP = re.compile(
+    rb"<pre\b[^>]*>.*?</pre>|<!--.*?-->|(<(?:script|style)\b[^>]*>).*?</(?:script|style)\s*>",
+    re.DOTALL | re.IGNORECASE,
+)
+_PLAIN_TAG = re.compile(rb"""<[A-Za-z][^\s/>]*(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_HTML_BITS = st.sampled_from(
+    [
+        "<",
+        ">",
+        "/",
+        '"',
+        "'",
+        "=",
+        " ",
+        "\n",
+        "a",
+        "id",
+        "href",
+        "pre",
+        "PRE",
+        "!--",
+        "--",
+        "script",
+        "style",
+        "<a href='#x'>",
+        "<script src=a>",
+        "<style>",
+        "<pre class=c>",
+        '<p id="y">',
+        "</pre>",
+        "</script >",
+        "<!--",
+        "-->",
+        "<b",
+        "x>",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_HTML_BITS, max_size=40))
+@example(["<script src=a>", "x", "</script >", "<a href='#x'>"])
+@example(["<pre class=c>", "<a href='#x'>", "</pre>", "<!--", '<p id="y">', "-->"])
+def test_fast_patterns_match_like_the_plain_ones(bits: list[str]) -> None:
+    """The possessive forms of the scanner's patterns find exactly what the plain ones find."""
+    html = "".join(bits).encode()
+    kept = _PLAIN_SKIP.sub(lambda m: m.group(1) or b"", html)
+    assert links._SKIP.sub(links._kept, html) == kept
+    assert [m.span() for m in links._TAG.finditer(kept)] == [m.span() for m in _PLAIN_TAG.finditer(kept)]

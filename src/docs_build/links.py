@@ -27,12 +27,14 @@ from .errors import Location, Problem, Severity
 #: Attributes that point at another resource of the site.
 _REF_ATTRS = frozenset({"href", "src"})
 #: Regions that cannot hold a reference the site depends on; script and style keep their tags.
+#: Both patterns start with a literal ``<`` and use possessive quantifiers where a match is
+#: unique anyway: the same matches as the plain forms, found several times faster.
 _SKIP = re.compile(
-    rb"<pre\b[^>]*>.*?</pre>|<!--.*?-->|(<(?:script|style)\b[^>]*>).*?</(?:script|style)\s*>",
+    rb"<(?:pre\b[^>]*+>.*?</pre>|!--.*?-->|((?:script|style)\b[^>]*+>).*?</(?:script|style)\s*>)",
     re.DOTALL | re.IGNORECASE,
 )
 #: A start tag, with quoted attribute values that may contain ">".
-_TAG = re.compile(rb"""<[A-Za-z][^\s/>]*(?:[^>"']|"[^"]*"|'[^']*')*>""")
+_TAG = re.compile(rb"""<[A-Za-z][^\s/>]*+(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
 _INTERESTING = re.compile(rb"\s(?:id|name|href|src)\s*=", re.IGNORECASE)
 #: The same regions as text, and what is left of one that opens or closes outside the text.
 _SKIP_TEXT = re.compile(_SKIP.pattern.decode("ascii"), _SKIP.flags & ~re.ASCII)
@@ -59,6 +61,12 @@ class _PageScan(HTMLParser):
     handle_startendtag = handle_starttag
 
 
+def _kept(region: re.Match[bytes]) -> bytes:
+    """What is left of a skipped region: a script or style start tag (its ``src`` counts)."""
+    tag = region.group(1)
+    return b"<" + tag if tag else b""
+
+
 def closed_regions(text: str) -> bool:
     """Whether every region :func:`scan` skips whole (comment, ``<pre>``, script, style) that
     touches ``text`` opens and closes inside it; only then can a page be scanned in parts."""
@@ -67,7 +75,7 @@ def closed_regions(text: str) -> bool:
 
 def scan(html: bytes) -> tuple[set[str], list[str]]:
     """(ids, references) of one HTML page."""
-    text = _SKIP.sub(lambda m: m.group(1) or b"", html)
+    text = _SKIP.sub(_kept, html)
     ids: set[str] = set()
     refs: list[str] = []
     memo = _TAG_MEMO
