@@ -219,7 +219,9 @@ def test_a_failed_build_leaves_no_pieces_behind(
     build(run_cli, project)
     [stored] = (project / cache.CACHE_DIR).glob("pieces-*")
     before = stored.read_bytes()
-    layout = '{% extends "layout.html.j2" %}\n{% block content %}<a href="#gone">x</a>{{ body }}{% endblock %}\n'
+    layout = (
+        '{% extends "layout.html.j2" %}\n{% block content %}<a href="#gone">x</a>{{ body }}{% endblock %}\n'
+    )
     (project / "templates").mkdir(exist_ok=True)
     (project / "templates" / "index.html.j2").write_text(layout)  # a broken link: fails --strict
     assert run_cli(project, "build", "--strict").exit_code == 1
@@ -240,7 +242,8 @@ def test_index_pieces_from_the_last_build_give_the_same_index(
     if damage == "garbage":
         stored.write_bytes(b"\x00garbage")
     elif damage == "wrong piece":
-        stored.write_bytes(marshal.dumps(fmt) + marshal.dumps({key: (1, (), False, (), ()) for key in pieces}))
+        wrong = {key: (1, (), False, (), ()) for key in pieces}
+        stored.write_bytes(marshal.dumps(fmt) + marshal.dumps(wrong))
     path = project / "models" / "m3.yaml"
     path.write_text(path.read_text().replace("Model 3.", "Model three, edited."))
     calls: list[str] = []

@@ -216,7 +216,7 @@ def test_long_lists_convert_in_parts_exactly(case: str, monkeypatch: pytest.Monk
 
 def test_long_list_parts_come_with_their_scan(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cache, "LIST_CHUNK", 3)
-    converted, scanned = cache.convert_long(LONG_LISTS["catalog index"])
+    _converted, scanned = cache.convert_long(LONG_LISTS["catalog index"])
     assert scanned is not None  # converted in parts, so scanned in parts
     assert "models/m22/" in scanned[1] and "next" in scanned[0]
 

@@ -67,7 +67,9 @@ def test_streamed_site_files_equal_whole_ones(
 def test_broken_links_are_found_in_a_streamed_index(
     make_project: MakeProject, run_cli: RunCli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    layout = '{% extends "layout.html.j2" %}\n{% block content %}<a href="#gone">x</a>\n{{ body }}{% endblock %}\n'
+    layout = (
+        '{% extends "layout.html.j2" %}\n{% block content %}<a href="#gone">x</a>\n{{ body }}{% endblock %}\n'
+    )
     project = make_project(MODELS, templates={"index.html.j2": layout})
     result = run_cli(project, "build", "--no-cache")
     _streaming(monkeypatch)
