@@ -762,8 +762,8 @@ class BuildCache:
 # --------------------------------------------------------------------------------------------
 # The whole site: "nothing changed" without rendering anything
 
-#: A descriptor changed less than this long before the record was saved may have changed again
-#: within the file system's time-stamp resolution without its size changing; it is hashed.
+#: A descriptor changed less than this long before the recorded build started may have changed
+#: again within the file system's time-stamp resolution without its size changing; it is hashed.
 _RACY_NS = 2_000_000_000
 
 
@@ -792,7 +792,7 @@ class SiteRecord:
     files: int
     #: When the build that made the record started, before it read any descriptor: one
     #: modified since then (or just before, within the time stamps' granularity) is hashed.
-    saved_ns: int = 0
+    started_ns: int = 0
 
 
 def _site_path(root: Path, inputs: str) -> Path:
@@ -842,7 +842,7 @@ def record_site(
     """
     stats = {src: (_stat(Path(src)), digest_) for src, digest_ in sources.items()}
     tables = marshal.dumps((stats, outputs))
-    head = {"problems": problems, "pages": pages, "files": files, "saved_ns": started_ns}
+    head = {"problems": problems, "pages": pages, "files": files, "started_ns": started_ns}
     tmp = root / f".site-{os.getpid()}.tmp"
     with tmp.open("wb") as fh:
         pickle.dump(
@@ -864,7 +864,7 @@ def load_site_record(root: Path, inputs: str) -> SiteRecord | None:
         sources, outputs = marshal.loads(stored["tables"])
         head = stored["head"]
         record = SiteRecord(
-            sources, outputs, head["problems"], head["pages"], head["files"], head["saved_ns"]
+            sources, outputs, head["problems"], head["pages"], head["files"], head["started_ns"]
         )
         if not isinstance(record.sources, dict) or not isinstance(record.outputs, dict):
             return None
@@ -876,8 +876,8 @@ def load_site_record(root: Path, inputs: str) -> SiteRecord | None:
 def sources_unchanged(record: SiteRecord, sources: list[Path]) -> bool:
     """Whether the descriptors are exactly those of ``record``, each with its recorded stat.
 
-    One changed less than :data:`_RACY_NS` before the record was saved is also hashed, since
-    the file system's time stamps may not have moved.
+    One changed since the recorded build started, or less than :data:`_RACY_NS` before, is also
+    hashed, since the file system's time stamps may not have moved.
     """
     if {str(p) for p in sources} != record.sources.keys():
         return False
@@ -885,7 +885,7 @@ def sources_unchanged(record: SiteRecord, sources: list[Path]) -> bool:
         try:
             now = _stat(Path(src))
             if now != stat_ or (
-                record.saved_ns - now[2] < _RACY_NS and digest(Path(src).read_bytes()) != digest_
+                record.started_ns - now[2] < _RACY_NS and digest(Path(src).read_bytes()) != digest_
             ):
                 return False
         except OSError:

@@ -273,7 +273,7 @@ class SiteRenderer:
         """The catalog index's Markdown."""
         return self._render("index.md.j2", {"site": self.site, "catalog": catalog}, "the catalog index")
 
-    def index_html(self, catalog: Catalog, body: Converted, scanned: Scan) -> Streamed:
+    def index_html(self, catalog: Catalog, body: Converted, scanned: Scan) -> Streamed | bytes:
         """The catalog index's HTML page around ``body`` (the converted Markdown, scanned).
 
         At 100 000 models the body is 25 MB; printed into the layout it would exist three more
@@ -291,14 +291,14 @@ class SiteRenderer:
         }
         context = {"site": self.site, "page": page, "catalog": catalog}
         if len(body.html) >= STREAM_MIN:
-            around = render_around(self.env, "index.html.j2", context, root=self.config.root)
+            around = render_around(self.env, "index.html.j2", context, self.config.root, "the catalog index")
             if around is not None:
                 head, tail = around
                 whole = scan_around(head, scanned, body.html, tail)
                 if whole is not None:
                     return Streamed([head, body.html, tail], whole)
         html = self._render("index.html.j2", {**context, "body": Markup(body.html)}, "the catalog index")
-        return Streamed([html], None)
+        return html.encode("utf-8")
 
     def _canonical(self, rel: str) -> str:
         base = self.site["base_url"]
@@ -418,15 +418,14 @@ def run(config: Config, build: Build | None = None) -> Result:
 
         def emit(rel: str, data: bytes | Streamed) -> None:
             if isinstance(data, Streamed):  # the index and extras of a large catalog
-                scanned = data.scanned is not None or not rel.endswith(".html")
-                if build.staging is not None and scanned:
-                    if data.scanned is not None:
-                        links[rel] = page_links(rel, b"", data.scanned)
+                if data.scanned is not None:
+                    links[rel] = page_links(rel, b"", data.scanned)
+                if build.staging is not None:
                     write_parts(build.staging, rel, data.parts, build.mtime)
                     result.written.append(rel)
                     return
-                data = data.data()  # a page that was not split, or for the in-memory plan
-            if rel.endswith(".html"):
+                data = data.data()  # for the in-memory plan
+            elif rel.endswith(".html"):
                 links[rel] = page_links(rel, data)
             if build.staging is not None:  # straight to disk: never hold every site file at once
                 write_file(build.staging, rel, data, build.mtime)

@@ -173,7 +173,7 @@ for _name in (
 
 
 def render_around(
-    env: Environment, name: str, context: dict[str, Any], *, root: Path
+    env: Environment, name: str, context: dict[str, Any], root: Path, for_what: str
 ) -> tuple[str, str] | None:
     """(before, after) the body in template ``name``'s output, or None if it did more than print it.
 
@@ -182,7 +182,7 @@ def render_around(
     template printed it once and looked at it in no other way. Raises :class:`RenderError`.
     """
     stand_in = _StandIn(_STAND_IN)
-    html = render(env, name, {**context, "body": stand_in}, root=root, for_what="the catalog index")
+    html = render(env, name, {**context, "body": stand_in}, root=root, for_what=for_what)
     head, found, tail = html.partition(_STAND_IN)
     if not found or stand_in.inspected or _STAND_IN in tail:
         return None

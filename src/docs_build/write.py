@@ -148,8 +148,8 @@ def write_file(root: Path, rel: str, data: bytes, mtime: int | None) -> None:
 @dataclass
 class Streamed:
     """A file kept as parts of text, too large to hold once more as one string or as bytes
-    (the index, ``llms.txt`` and search index of a large catalog); for an HTML page, its
-    ``links.scan`` (None: scan the joined bytes)."""
+    (the index, ``llms.txt`` and search index of a large catalog). An HTML page in parts
+    carries its ``links.scan``, since it is never whole to be scanned."""
 
     parts: list[str]
     scanned: tuple[frozenset[str], tuple[str, ...]] | None = None
