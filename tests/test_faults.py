@@ -6,6 +6,7 @@ the message says what happened and what to do.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -16,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,6 +92,41 @@ def test_signal_mid_write_keeps_previous_site(signum: int, project: Path) -> Non
     assert listing(project) == was.files
 
 
+def written_since(project: Path, started: float) -> bool:
+    """Whether a page in a staging directory was created (or linked) after ``started``."""
+    for tmp in project.glob(".build.tmp-*"):
+        for page in tmp.rglob("*.html"):
+            with contextlib.suppress(OSError):  # replaced while we look
+                if page.stat().st_ctime >= started:
+                    return True
+    return False
+
+
+def test_signal_while_refilling_the_spare_keeps_previous_site(project: Path) -> None:
+    """The spare (the site the last build replaced, kept in the cache) shares the unchanged
+    pages' files with build/; a build interrupted while writing into it changes nothing live."""
+    chat = project / "models" / "good-chat.yaml"
+    chat.write_text(chat.read_text().replace("A small", "A smallish"), encoding="utf-8")
+    assert run(project, "build").exit_code == 0  # the spare now shares good-embed's files
+    spares = list((project / ".docs-build-cache").glob("spare-*"))
+    assert len(spares) == 1
+    change_content(project)
+    was = snapshot(project / "build")
+    started = time.time()
+    proc = start_build(project)
+    deadline = time.monotonic() + 60
+    while not written_since(project, started):  # the first file written into the claimed spare
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert snapshot(project / "build") == was
+    assert leftovers(project) == [] and spares[0].is_dir()  # given back for the next build
+    assert run(project, "build").exit_code == 0
+    assert "An edited" in (project / "build/index.md").read_text()
+
+
 def test_signal_during_first_build_leaves_nothing(project: Path) -> None:
     import shutil
 
@@ -121,7 +158,7 @@ def test_killed_build_leaves_temporaries_that_the_next_build_removes(project: Pa
 # permissions do not stop writes, and no tmpfs can be mounted).
 
 
-def fail_writes(monkeypatch: pytest.MonkeyPatch, err: int, *, method: str = "write_bytes") -> None:
+def fail_writes(monkeypatch: pytest.MonkeyPatch, err: int, *, method: str = "open") -> None:
     """Make writes into a temporary build directory fail with ``err``, as the kernel would."""
     original = getattr(Path, method)
 
@@ -134,11 +171,11 @@ def fail_writes(monkeypatch: pytest.MonkeyPatch, err: int, *, method: str = "wri
 
 
 FAULTS = {
-    "disk-full": (errno.ENOSPC, "write_bytes", "No space left on device", "free some disk space"),
-    "quota": (errno.EDQUOT, "write_bytes", "Disk quota exceeded", "free some disk space (quota exceeded)"),
+    "disk-full": (errno.ENOSPC, "open", "No space left on device", "free some disk space"),
+    "quota": (errno.EDQUOT, "open", "Disk quota exceeded", "free some disk space (quota exceeded)"),
     "read-only-fs": (errno.EROFS, "mkdir", "Read-only file system", "choose another --out"),
     "permission": (errno.EACCES, "mkdir", "Permission denied", "writable or choose another --out"),
-    "io-error": (errno.EIO, "write_bytes", "Input/output error", "writable or choose another --out"),
+    "io-error": (errno.EIO, "open", "Input/output error", "writable or choose another --out"),
 }
 
 
@@ -166,14 +203,14 @@ def test_failure_after_the_last_file_keeps_previous_site(
     """The marker is written last; failing there must not publish a site without it."""
     change_content(project)
     was = before(project)
-    original = Path.write_bytes
+    original = Path.open
 
-    def failing(self: Path, data: bytes) -> int:
-        if self.name == ".docs-build-output":
+    def failing(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if self.name == ".docs-build-output" and "r" not in mode:
             raise OSError(errno.ENOSPC, "No space left on device", str(self))
-        return original(self, data)
+        return original(self, mode, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "write_bytes", failing)
+    monkeypatch.setattr(Path, "open", failing)
     result = run(project, "build")
     monkeypatch.undo()
     assert result.exit_code == 1 and "No space left on device" in result.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from conftest import MakeProject, RunCli
 from docs_build.convert import convert
@@ -26,6 +28,37 @@ def test_md_escape_neutralises_markdown_structure() -> None:
 def test_md_escape_line_starts(text: str) -> None:
     html = convert("para\n\n" + md_escape(text)).html
     assert html.count("<p>") == 2, html
+
+
+def _md_escape_by_rules(text: str) -> str:
+    """md_escape without its fast path: the four substitutions, always."""
+    from docs_build import templates as t
+
+    text = t._WS.sub(" ", text).strip()
+    text = t._MD_SPECIAL.sub(r"\\\1", text)
+    text = t._MD_LINE_START.sub(r"\\\1", text)
+    return t._MD_ORDERED.sub(r"\1\\\2", text)
+
+
+@given(st.text(alphabet=st.sampled_from(list("aZ09 .-+=>:)\t\n\u00a0\u2003#*_|<&!~{}[]`\\é")), max_size=12))
+@example("plain words here")
+@example(" leading")
+@example("trailing ")
+@example("two  spaces")
+@example("1. item")
+@example("12 apes")
+@example("-dash")
+@example("tab\there")
+@example("nb\u00a0sp")
+def test_md_escape_fast_path_changes_nothing(text: str) -> None:
+    assert md_escape(text) == _md_escape_by_rules(text)
+
+
+def test_md_escape_fast_path_is_taken_for_plain_text() -> None:
+    from docs_build.templates import _MD_PLAIN
+
+    assert _MD_PLAIN.fullmatch("A 7b chat model, tuned for dialogue.")
+    assert not any(_MD_PLAIN.fullmatch(text) for text in ("a  b", "-x", "a*b", "1. x", " a"))
 
 
 def test_inline_code_picks_a_longer_fence() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,10 +31,14 @@ def test_failed_write_leaves_previous_site_byte_identical(
     publish(out, {"index.html": b"good"})
     before = snapshot(out)
 
-    def explode(self: Path, data: bytes) -> int:
-        raise OSError(28, "No space left on device")
+    original = Path.open
 
-    monkeypatch.setattr(Path, "write_bytes", explode)
+    def explode(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "r" not in mode:
+            raise OSError(28, "No space left on device")
+        return original(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", explode)
     with pytest.raises(OSError):
         publish(out, {"index.html": b"new"})
     monkeypatch.undo()

@@ -25,6 +25,7 @@ import marshal
 import os
 import pickle
 import re
+import stat
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -799,11 +800,12 @@ def _site_path(root: Path, inputs: str) -> Path:
     return root / f"site-{inputs}.pickle"
 
 
-def output_stats(out: Path) -> dict[str, StatKey]:
+def output_stats(out: Path, odd: list[str] | None = None) -> dict[str, StatKey]:
     """Every file and directory under ``out`` by path relative to it ("" for ``out`` itself).
 
     ``lstat`` through ``os.scandir`` with plain strings: at 100 000 models the output has
-    300 000 entries, and ``os.walk`` plus ``pathlib`` took ten seconds over them.
+    300 000 entries, and ``os.walk`` plus ``pathlib`` took ten seconds over them. Entries that
+    are neither files nor directories (links, sockets, ...) are also listed in ``odd``.
     """
     st = os.lstat(out)
     stats: dict[str, StatKey] = {"": stat_key(st)}
@@ -817,6 +819,8 @@ def output_stats(out: Path) -> dict[str, StatKey]:
                 stats[rel] = stat_key(st)
                 if entry.is_dir(follow_symlinks=False):
                     stack.append((rel + "/", entry.path))
+                elif odd is not None and not entry.is_file(follow_symlinks=False):
+                    odd.append(rel)
     return stats
 
 
@@ -893,17 +897,42 @@ def sources_unchanged(record: SiteRecord, sources: list[Path]) -> bool:
     return True
 
 
-def output_intact(record: SiteRecord, out: Path) -> bool:
-    """Whether every file and directory of the output has its recorded stat, and no more."""
-    try:
-        return output_stats(out) == record.outputs
-    except OSError:
-        return False
+@dataclass
+class Previous:
+    """The last build with the same inputs: its record, and its output's stats as they are now."""
+
+    record: SiteRecord
+    outputs: dict[str, StatKey]  # every file and directory of the output now (output_stats)
+
+    def unchanged(self, sources: list[Path]) -> bool:
+        """Whether nothing the last build read or wrote has changed since."""
+        return self.outputs == self.record.outputs and sources_unchanged(self.record, sources)
+
+    def known_digest(self, source: str) -> str | None:
+        """The recorded digest of descriptor ``source`` when its stat proves it unchanged.
+
+        None when it may have changed (or is new, a symlink, or was modified too close to the
+        recorded build's start for its time stamp to be trusted): it is then read and hashed.
+        """
+        recorded = self.record.sources.get(source)
+        if recorded is None:
+            return None
+        try:
+            st = os.lstat(source)
+        except OSError:
+            return None
+        now = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if not stat.S_ISREG(st.st_mode) or now != recorded[0] or self.record.started_ns - now[2] < _RACY_NS:
+            return None
+        return recorded[1]
 
 
-def unchanged_site(root: Path, inputs: str, sources: list[Path], out: Path) -> SiteRecord | None:
-    """The record of the last build if nothing it read or wrote has changed since, else None."""
+def previous_build(root: Path, inputs: str, out: Path) -> Previous | None:
+    """The record of the last build with these inputs and the output's stats, if both exist."""
     record = load_site_record(root, inputs)
-    if record is None or not sources_unchanged(record, sources) or not output_intact(record, out):
+    if record is None:
         return None
-    return record
+    try:
+        return Previous(record, output_stats(out))
+    except OSError:
+        return None

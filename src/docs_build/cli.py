@@ -7,6 +7,7 @@ commands so ``docs-build --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import signal
 import sys
@@ -222,12 +223,10 @@ def build(
     started = time.perf_counter()
     started_ns = time.time_ns()  # before any descriptor is read (see cache.record_site)
     with guarded(state):
-        import shutil
-
-        from .cache import PieceStore
+        from .cache import PieceStore, previous_build
         from .config import source_date_epoch
         from .pipeline import Build, project_paths, run
-        from .write import check_out_dir, open_staging, publish
+        from .write import check_out_dir, prune, publish, release_staging, spare_path
 
         config = _config(
             state,
@@ -242,26 +241,31 @@ def build(
         # of the current output, which another build must not replace meanwhile.
         with _writing(config.out, lock_timeout):
             cache = None if no_cache else _open_cache(config)
-            if cache is not None and _up_to_date(config, cache, started):
+            previous = None if cache is None else previous_build(cache.root, cache.inputs, config.out)
+            if previous is not None and _up_to_date(config, previous, started):
                 return
-            staging = open_staging(config.out)
+            spare = None if cache is None else spare_path(cache.root, config.out)
+            staging, present = _staging(config.out, spare)
             pieces = None if cache is None else PieceStore.open(cache.root, cache.inputs)
             try:
                 progress = _Progress(started)
-                result = run(config, Build(staging, cache, mtime, jobs, progress, pieces))
+                build_ = Build(staging, cache, mtime, jobs, progress, pieces, present, previous)
+                result = run(config, build_)
                 progress.done()
                 _report(result.problems)
                 if not result.ok:
                     summary = _summary(result.problems)
                     click.echo(f"docs-build: build failed: {summary}; {config.out} was not changed", err=True)
                     sys.exit(EXIT_CONTENT)
-                publish(config.out, result.plan, mtime=mtime, staged=staging)
+                if present is not None:
+                    prune(staging, present, result.planned())
+                publish(config.out, result.plan, mtime=mtime, staged=staging, spare=spare)
             except BaseException:
                 if pieces is not None:
                     pieces.discard()
                 raise
             finally:
-                shutil.rmtree(staging, ignore_errors=True)
+                release_staging(staging, spare if present is not None else None)  # a fresh one is deleted
             pages = len(result.models) + 1
             files = len(result.plan) + len(result.written) + sum(len(p.files) for p in result.pages.values())
             if cache is not None:
@@ -274,6 +278,26 @@ def build(
         )
 
 
+def _staging(out: Path, spare: Path | None) -> tuple[Path, dict[str, int] | None]:
+    """The directory this build writes into: the spare when there is a usable one (with what it
+    holds), else a new empty one. A spare holding anything but files and directories (a link
+    could lead writes out of it) is deleted instead."""
+    import shutil
+
+    from .cache import output_stats
+    from .write import claim_spare, open_staging
+
+    recycled = None if spare is None else claim_spare(out, spare)
+    if recycled is not None:
+        odd: list[str] = []
+        with contextlib.suppress(OSError):
+            present = output_stats(recycled, odd)
+            if not odd:
+                return recycled, present
+        shutil.rmtree(recycled, ignore_errors=True)
+    return open_staging(out), None
+
+
 def _open_cache(config: Config) -> Any:
     """The build cache for this project and these inputs (entries are loaded on first use)."""
     from .cache import CACHE_DIR, BuildCache, inputs_digest
@@ -282,15 +306,14 @@ def _open_cache(config: Config) -> Any:
     return BuildCache(config.root / CACHE_DIR, inputs_digest(config, version()))
 
 
-def _up_to_date(config: Config, cache: Any, started: float) -> bool:
+def _up_to_date(config: Config, previous: Any, started: float) -> bool:
     """When nothing the last build read or wrote has changed, say so and keep the output."""
-    from .cache import unchanged_site
     from .pipeline import descriptor_paths
 
     paths, problems = descriptor_paths(config)
-    record = None if problems else unchanged_site(cache.root, cache.inputs, paths, config.out)
-    if record is None:
+    if problems or not previous.unchanged(paths):
         return False
+    record = previous.record
     _report(record.problems)
     elapsed = time.perf_counter() - started
     click.echo(
@@ -302,8 +325,6 @@ def _up_to_date(config: Config, cache: Any, started: float) -> bool:
 
 def _save_cache(cache: Any, result: Any, out: Path, counts: tuple[int, int, int], pieces: Any) -> None:
     """Remember the published pages; a cache that cannot be written only costs speed."""
-    import contextlib
-
     from .cache import output_stats, record_site
     from .parallel import cache_entries
 

@@ -22,6 +22,7 @@ from .apischema import api_doc
 from .cache import (
     BuildCache,
     PieceStore,
+    Previous,
     Scan,
     convert_page,
     convert_scanned,
@@ -38,7 +39,7 @@ from .model import Model, build_model
 from .render import RenderError, render, render_around
 from .site import Catalog, badges, build_catalog, facts, links, page_sections
 from .templates import BUILTIN_DIR, make_environment
-from .write import Streamed, check_plan_paths, write_file, write_parts
+from .write import MARKER, Streamed, check_plan_paths, write_file, write_parts
 
 if TYPE_CHECKING:
     from .parallel import PageResult
@@ -67,6 +68,11 @@ class Result:
     #: Site-wide files already written to the staging directory (building only).
     written: list[str] = field(default_factory=list)
     reused: int = 0
+
+    def planned(self) -> set[str]:
+        """Every file of the site (rel paths), the marker included."""
+        files = {rel for page in self.pages.values() for rel in page.files}
+        return files | set(self.plan) | set(self.written) | {MARKER}
 
     @property
     def ok(self) -> bool:
@@ -394,6 +400,8 @@ def run(config: Config, build: Build | None = None) -> Result:
         mtime=build.mtime,
         workers=build.workers,
         progress=build.progress,
+        present=build.present,
+        previous=build.previous,
     ):
         problems += page.problems
         if page.model is not None:
@@ -437,8 +445,7 @@ def run(config: Config, build: Build | None = None) -> Result:
         with mapper, pieces_stored(build.pieces):
             _, found = site_outputs(SiteRenderer(config), result.models, result.plan, emit)
         problems += found
-        planned = {rel for page in result.pages.values() for rel in page.files}
-        planned |= set(result.plan) | set(result.written)
+        planned = result.planned() - {MARKER}
         for message in check_plan_paths(dict.fromkeys(planned, b"")):
             problems.append(Problem(Location(display_path(config.out, config.root)), message))
         if not any(p.is_error for p in render_problems):  # a missing page would be reported twice
@@ -459,6 +466,12 @@ class Build:
     workers: int | None = None  # processes; None: one per CPU
     progress: Callable[[int, int], None] | None = None  # (pages done, total) as pages finish
     pieces: PieceStore | None = None  # converted pieces of the catalog index from earlier builds
+    #: With a recycled staging directory: what it already holds (rel path → stat key), so a
+    #: reused page whose files are already there (the same i-nodes as the live site's) is skipped.
+    present: Mapping[str, int] | None = None
+    #: The last build's record and output stats: pages whose descriptors' stats prove them
+    #: unchanged are taken from the cache in this process, without reading the descriptors.
+    previous: Previous | None = None
 
 
 def descriptor_paths(config: Config) -> tuple[list[Path], list[Problem]]:

@@ -42,9 +42,18 @@ _MD_ORDERED = re.compile(r"^(\d+)([.)])")
 _WS = re.compile(r"\s+")
 
 
+#: Text that :func:`md_escape` leaves as it is: words of no special character separated by single
+#: spaces, not starting with a character that could open a block. Most titles and descriptions
+#: are such text, and one match is a quarter of the time of the four substitutions.
+_MD_PLAIN = re.compile(r"(?![-+=>:0-9])[^\\`*_\[\]<>&!|~#{}\s]+(?: [^\\`*_\[\]<>&!|~#{}\s]+)*+")
+
+
 def md_escape(value: object) -> str:
     """Make ``value`` inert inside a Markdown paragraph or table cell."""
-    text = _WS.sub(" ", str(value)).strip()
+    text = str(value)
+    if _MD_PLAIN.fullmatch(text):
+        return text
+    text = _WS.sub(" ", text).strip()
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = _MD_LINE_START.sub(r"\\\1", text)
     return _MD_ORDERED.sub(r"\1\\\2", text)
