@@ -61,6 +61,27 @@ def test_md_escape_fast_path_is_taken_for_plain_text() -> None:
     assert not any(_MD_PLAIN.fullmatch(text) for text in ("a  b", "-x", "a*b", "1. x", " a"))
 
 
+def test_a_missing_template_is_searched_for_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Model pages look up per-model overrides that rarely exist; misses are remembered."""
+    from jinja2 import FileSystemLoader, TemplateNotFound
+
+    searched: list[str] = []
+    original = FileSystemLoader.get_source
+
+    def counting(self: FileSystemLoader, environment: object, name: str) -> object:
+        searched.append(name)
+        return original(self, environment, name)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FileSystemLoader, "get_source", counting)
+    (tmp_path / "found.md.j2").write_text("x")
+    env = make_environment(tmp_path)
+    for _ in range(3):
+        with pytest.raises(TemplateNotFound):
+            env.get_template("models/none/responses.md.j2")
+    assert searched.count("models/none/responses.md.j2") == 2  # project and built-in, once each
+    assert env.get_template("found.md.j2").render() == "x"
+
+
 def test_inline_code_picks_a_longer_fence() -> None:
     assert inline_code("a`b") == "``a`b``"
     assert convert(str(inline_code("`x`"))).html == "<p><code>`x`</code></p>\n"

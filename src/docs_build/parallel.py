@@ -145,6 +145,9 @@ def _build_one(path: Path) -> PageResult:
             scanned = scan_page(data.decode("utf-8"), markdown.decode("utf-8"), model.name)
         result.links[rel] = own_links_dropped(page_links(rel, data, scanned), outputs)
     if job.staging is not None:
+        for folder in {rel.rpartition("/")[0] for rel in outputs}:  # rather than a failed open each
+            with contextlib.suppress(OSError):  # a file in the way: write_file clears it
+                (job.staging / folder).mkdir(parents=True, exist_ok=True)
         for rel, data in outputs.items():
             write_file(job.staging, rel, data, job.mtime)
     else:

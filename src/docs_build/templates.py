@@ -17,15 +17,19 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
 from jinja2 import (
+    BaseLoader,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
+    Template,
+    TemplateNotFound,
     pass_eval_context,
 )
 from jinja2.nodes import EvalContext
@@ -160,6 +164,32 @@ def template_files(directory: Path) -> list[Path]:
     return found
 
 
+class _Loader(ChoiceLoader):
+    """A :class:`ChoiceLoader` that remembers the names it did not find.
+
+    Jinja caches the templates it loads but not its misses, and every model page looks up a
+    per-model and a per-task override of each of its sections before the built-in one (see
+    ``model.md.j2``): a search of every template directory per lookup, almost always in vain.
+    An environment lives for one build (``serve`` makes a new one when a template changes), so
+    a name missing once stays missing for it, as a found template stays found.
+    """
+
+    def __init__(self, loaders: list[BaseLoader]) -> None:
+        super().__init__(loaders)
+        self._missing: set[str] = set()
+
+    def load(
+        self, environment: Environment, name: str, globals: MutableMapping[str, Any] | None = None
+    ) -> Template:
+        if name in self._missing:
+            raise TemplateNotFound(name)
+        try:
+            return super().load(environment, name, globals)
+        except TemplateNotFound:
+            self._missing.add(name)
+            raise
+
+
 def make_environment(project_templates: Path | None) -> Environment:
     """The one environment used for every page; project templates win by name.
 
@@ -171,7 +201,7 @@ def make_environment(project_templates: Path | None) -> Environment:
     if project_templates is not None and project_templates.is_dir():
         loaders.insert(0, FileSystemLoader(str(project_templates)))
     env = Environment(
-        loader=ChoiceLoader([*loaders, PrefixLoader({"builtin": builtin})]),
+        loader=_Loader([*loaders, PrefixLoader({"builtin": builtin})]),
         undefined=StrictUndefined,
         autoescape=lambda name: name is not None and name.endswith((".html.j2", ".html")),
         trim_blocks=True,
