@@ -207,3 +207,39 @@ def test_a_recent_descriptor_is_read_even_with_its_recorded_stat(
     build(run_cli, project, "-j", "1")
     assert built == ["m1.yaml"]
     assert b"Model I." in (project / "build" / "models" / "m1" / "index.html").read_bytes()
+
+
+def test_the_spare_of_an_output_that_is_gone_is_deleted(run_cli: RunCli, project: Path) -> None:
+    """A one-off ``--out`` (or a moved project) must not keep a copy of its site forever."""
+    import shutil
+
+    other = project.parent / "elsewhere"
+    build(run_cli, project, "--out", str(other))
+    edit(project, "m0.yaml", "Model 0.", "Model zero.")
+    build(run_cli, project, "--out", str(other))
+    orphan = spare_path(project / cache.CACHE_DIR, other)
+    assert orphan.is_dir() and orphan.with_suffix(".out").read_text() == str(other)
+    shutil.rmtree(other)
+    build(run_cli, project)
+    edit(project, "m1.yaml", "Model 1.", "Model one.")
+    assert orphan.is_dir()  # not yet: only when another spare is kept
+    build(run_cli, project)
+    assert spare(project).is_dir()
+    assert not orphan.exists() and not orphan.with_suffix(".out").exists()
+    assert sorted(p.name for p in (project / cache.CACHE_DIR).glob("spare-*")) == [
+        spare(project).name,
+        spare(project).name + ".out",
+    ]
+
+
+def test_a_spare_is_not_used_for_an_output_that_does_not_exist(run_cli: RunCli, project: Path) -> None:
+    import shutil
+
+    build(run_cli, project)
+    edit(project, "m0.yaml", "Model 0.", "Model zero.")
+    build(run_cli, project)
+    assert spare(project).is_dir()
+    shutil.rmtree(project / "build")
+    build(run_cli, project)  # a first build again: nothing to share, the spare is dropped
+    assert not spare(project).exists()
+    assert snapshot(project / "build") == fresh(run_cli, project)

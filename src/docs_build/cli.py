@@ -265,7 +265,7 @@ def build(
                     pieces.discard()
                 raise
             finally:
-                release_staging(staging, spare if present is not None else None)  # a fresh one is deleted
+                release_staging(staging, spare if present is not None else None, config.out)  # fresh: deleted
             pages = len(result.models) + 1
             files = len(result.plan) + len(result.written) + sum(len(p.files) for p in result.pages.values())
             if cache is not None:

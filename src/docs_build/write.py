@@ -216,11 +216,11 @@ def write_parts(root: Path, rel: str, parts: list[str], mtime: int | None) -> No
         os.utime(target, (mtime, mtime))
 
 
-def _retire(old_site: Path, spare: Path | None) -> None:
+def _retire(old_site: Path, spare: Path | None, out: Path) -> None:
     """The replaced site becomes the spare (when one is wanted and it can move) or is deleted."""
     if spare is not None:
         with contextlib.suppress(OSError):
-            _keep_spare(old_site, spare)
+            _keep_spare(old_site, spare, out)
             return
     shutil.rmtree(old_site, ignore_errors=True)
 
@@ -265,8 +265,8 @@ def claim_spare(out: Path, spare: Path) -> Path | None:
     try:
         if not spare.is_dir() or spare.is_symlink():
             return None
-        if os.stat(spare).st_dev != os.stat(out.absolute().parent).st_dev:
-            shutil.rmtree(spare, ignore_errors=True)
+        if not out.is_dir() or os.stat(spare).st_dev != os.stat(out.absolute().parent).st_dev:
+            shutil.rmtree(spare, ignore_errors=True)  # nothing to share, or it cannot be swapped in
             return None
         shutil.rmtree(tmp, ignore_errors=True)
         os.rename(spare, tmp)
@@ -275,7 +275,7 @@ def claim_spare(out: Path, spare: Path) -> Path | None:
     return tmp
 
 
-def release_staging(staging: Path, spare: Path | None) -> None:
+def release_staging(staging: Path, spare: Path | None, out: Path) -> None:
     """After a failed or interrupted build: give a recycled staging directory back as the spare
     (it holds only new files and hard links to live files, see :func:`claim_spare`), or delete it.
     """
@@ -283,19 +283,38 @@ def release_staging(staging: Path, spare: Path | None) -> None:
         return
     if spare is not None:
         with contextlib.suppress(OSError):
-            _keep_spare(staging, spare)
+            _keep_spare(staging, spare, out)
             return
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _keep_spare(tree: Path, spare: Path) -> None:
-    """Move ``tree`` to ``spare`` (replacing whatever is there); raises OSError when it cannot."""
+def _keep_spare(tree: Path, spare: Path, out: Path) -> None:
+    """Move ``tree`` to ``spare`` (replacing whatever is there); raises OSError when it cannot.
+
+    Beside it goes the output path it serves (``spare-<hash>.out``), so spares of output
+    directories that no longer exist (a project moved, a one-off ``--out``) can be found and
+    deleted instead of keeping a copy of a site forever.
+    """
     spare.parent.mkdir(parents=True, exist_ok=True)
-    if spare.is_dir() and not spare.is_symlink():
-        shutil.rmtree(spare)
-    elif spare.exists() or spare.is_symlink():
-        spare.unlink()
+    _remove(spare)
     os.rename(tree, spare)
+    spare.with_suffix(".out").write_text(os.fspath(out.absolute()), encoding="utf-8")
+    for note in spare.parent.glob("spare-*.out"):
+        if note.stem == spare.name:
+            continue
+        with contextlib.suppress(OSError, UnicodeError):
+            # A build of that output would need the output to exist to claim its spare.
+            if not Path(note.read_text(encoding="utf-8")).is_dir():
+                _remove(note.with_suffix(""))
+                note.unlink()
+
+
+def _remove(path: Path) -> None:
+    """Delete a file, link or directory tree at ``path`` if there is one."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 def prune(root: Path, present: Iterable[str], planned: set[str]) -> None:
@@ -349,7 +368,7 @@ def publish(
         write_tree(tmp, plan, mtime)
         if out.exists():
             if _exchange(tmp, out):
-                _retire(tmp, spare)  # tmp now holds the old site
+                _retire(tmp, spare, out)  # tmp now holds the old site
                 return
             os.rename(out, old)
             try:
@@ -357,7 +376,7 @@ def publish(
             except BaseException:
                 os.rename(old, out)
                 raise
-            _retire(old, spare)
+            _retire(old, spare, out)
         else:
             os.rename(tmp, out)
     finally:
