@@ -243,3 +243,38 @@ def test_a_spare_is_not_used_for_an_output_that_does_not_exist(run_cli: RunCli, 
     build(run_cli, project)  # a first build again: nothing to share, the spare is dropped
     assert not spare(project).exists()
     assert snapshot(project / "build") == fresh(run_cli, project)
+
+
+def test_no_recycling_where_names_differ_only_in_case(tmp_path: Path) -> None:
+    """On a case-insensitive file system (macOS's default) a page whose slug changed case would
+    be written into the old directory's name and then pruned; such a spare is dropped. Here the
+    upper-case twin stands in for what such a file system reports."""
+    from docs_build.write import claim_spare
+
+    out = tmp_path / "build"
+    out.mkdir()
+    spare_dir = tmp_path / "cache" / "spare-abc"
+    (spare_dir / "models").mkdir(parents=True)
+    (tmp_path / "cache" / "SPARE-ABC").mkdir()
+    assert claim_spare(out, spare_dir) is None
+    assert not spare_dir.exists()
+
+
+def test_the_spare_of_an_output_being_built_is_left_alone(run_cli: RunCli, project: Path) -> None:
+    """An output that is missing here may be under another build's lock (another machine's
+    view of a shared directory): its spare is only deleted when its lock can be taken."""
+    from docs_build.lock import output_lock
+
+    other = project.parent / "elsewhere"
+    build(run_cli, project, "--out", str(other))
+    edit(project, "m0.yaml", "Model 0.", "Model zero.")
+    build(run_cli, project, "--out", str(other))
+    orphan = spare_path(project / cache.CACHE_DIR, other)
+    import shutil
+
+    shutil.rmtree(other)
+    build(run_cli, project)
+    edit(project, "m1.yaml", "Model 1.", "Model one.")
+    with output_lock(other):
+        build(run_cli, project)
+    assert orphan.is_dir() and spare(project).is_dir()

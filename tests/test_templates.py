@@ -50,6 +50,7 @@ def _md_escape_by_rules(text: str) -> str:
 @example("-dash")
 @example("tab\there")
 @example("nb\u00a0sp")
+@example("\u0661. arabic-indic digit")
 def test_md_escape_fast_path_changes_nothing(text: str) -> None:
     assert md_escape(text) == _md_escape_by_rules(text)
 

@@ -244,9 +244,9 @@ def build(
             previous = None if cache is None else previous_build(cache.root, cache.inputs, config.out)
             if previous is not None and _up_to_date(config, previous, started):
                 return
+            pieces = None if cache is None else PieceStore.open(cache.root, cache.inputs)
             spare = None if cache is None else spare_path(cache.root, config.out)
             staging, present = _staging(config.out, spare)
-            pieces = None if cache is None else PieceStore.open(cache.root, cache.inputs)
             try:
                 progress = _Progress(started)
                 build_ = Build(staging, cache, mtime, jobs, progress, pieces, present, previous)
@@ -285,15 +285,20 @@ def _staging(out: Path, spare: Path | None) -> tuple[Path, dict[str, int] | None
     import shutil
 
     from .cache import output_stats
-    from .write import claim_spare, open_staging
+    from .write import claim_spare, open_staging, release_staging
 
     recycled = None if spare is None else claim_spare(out, spare)
-    if recycled is not None:
+    if recycled is not None and spare is not None:
         odd: list[str] = []
-        with contextlib.suppress(OSError):
+        try:
             present = output_stats(recycled, odd)
             if not odd:
                 return recycled, present
+        except OSError:
+            pass
+        except BaseException:  # interrupted while scanning it: give it back
+            release_staging(recycled, spare, out)
+            raise
         shutil.rmtree(recycled, ignore_errors=True)
     return open_staging(out), None
 

@@ -259,14 +259,19 @@ def claim_spare(out: Path, spare: Path) -> Path | None:
     share the pages that did not change) needs no work, any other file is replaced by a new
     one, and what the new site lacks is pruned. Its contents are never trusted, only compared
     by i-node with the live files, so a damaged or half-filled spare costs only speed. It must
-    be on the output's file system for the swap; otherwise it is deleted.
+    be on the output's file system for the swap, and that file system must tell names apart by
+    case (the refill and the prune compare paths exactly); otherwise it is deleted.
     """
     tmp = staging_path(out)
     try:
         if not spare.is_dir() or spare.is_symlink():
             return None
-        if not out.is_dir() or os.stat(spare).st_dev != os.stat(out.absolute().parent).st_dev:
-            shutil.rmtree(spare, ignore_errors=True)  # nothing to share, or it cannot be swapped in
+        if (
+            not out.is_dir()
+            or os.stat(spare).st_dev != os.stat(out.absolute().parent).st_dev
+            or spare.with_name(spare.name.upper()).exists()  # a case-insensitive file system
+        ):
+            shutil.rmtree(spare, ignore_errors=True)  # nothing to share, or it cannot be refilled
             return None
         shutil.rmtree(tmp, ignore_errors=True)
         os.rename(spare, tmp)
@@ -295,18 +300,25 @@ def _keep_spare(tree: Path, spare: Path, out: Path) -> None:
     directories that no longer exist (a project moved, a one-off ``--out``) can be found and
     deleted instead of keeping a copy of a site forever.
     """
+    from .lock import LockTimeout, output_lock
+
     spare.parent.mkdir(parents=True, exist_ok=True)
+    spare.with_suffix(".out").write_text(os.fspath(out.absolute()), encoding="utf-8")  # note first
     _remove(spare)
     os.rename(tree, spare)
-    spare.with_suffix(".out").write_text(os.fspath(out.absolute()), encoding="utf-8")
     for note in spare.parent.glob("spare-*.out"):
         if note.stem == spare.name:
             continue
-        with contextlib.suppress(OSError, UnicodeError):
-            # A build of that output would need the output to exist to claim its spare.
-            if not Path(note.read_text(encoding="utf-8")).is_dir():
+        with contextlib.suppress(OSError, UnicodeError, LockTimeout):
+            other = Path(note.read_text(encoding="utf-8"))
+            if other.is_dir():
+                continue  # still served; a build of it would claim its spare under its lock
+            if other.parent.is_dir():
+                with output_lock(other, timeout=0):  # never while a build of it might be running
+                    _remove(note.with_suffix(""))
+            else:
                 _remove(note.with_suffix(""))
-                note.unlink()
+            note.unlink()
 
 
 def _remove(path: Path) -> None:
