@@ -923,13 +923,20 @@ def sources_unchanged(record: SiteRecord, sources: list[Path]) -> bool:
     for src, (stat_, digest_) in record.sources.items():
         try:
             now = _stat(Path(src))
-            if now != stat_ or (
-                record.started_ns - now[2] < _RACY_NS and digest(Path(src).read_bytes()) != digest_
+            if not _proves_unchanged(record, stat_, now) and (
+                now != stat_ or digest(Path(src).read_bytes()) != digest_
             ):
                 return False
         except OSError:
             return False
     return True
+
+
+def _proves_unchanged(record: SiteRecord, recorded: Stat, now: Stat) -> bool:
+    """Whether a descriptor's stat alone shows it is as ``record`` found it: the same stat, and
+    a time stamp old enough (before the recorded build started, by :data:`_RACY_NS`) that a
+    later change within its granularity would have moved it."""
+    return now == recorded and record.started_ns - now[2] >= _RACY_NS
 
 
 @dataclass
@@ -957,7 +964,7 @@ class Previous:
         except OSError:
             return None
         now = (st.st_ino, st.st_size, st.st_mtime_ns)
-        if not stat.S_ISREG(st.st_mode) or now != recorded[0] or self.record.started_ns - now[2] < _RACY_NS:
+        if not stat.S_ISREG(st.st_mode) or not _proves_unchanged(self.record, recorded[0], now):
             return None
         return recorded[1]
 

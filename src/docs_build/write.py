@@ -156,11 +156,7 @@ def make_room(target: Path) -> None:
     directories (:func:`claim_spare` refuses one with anything else), so nothing here follows
     a link out of it.
     """
-    if target.is_dir():
-        shutil.rmtree(target)
-    else:
-        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
-            target.unlink()
+    _remove(target)
     while True:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -284,13 +280,8 @@ def release_staging(staging: Path, spare: Path | None, out: Path) -> None:
     """After a failed or interrupted build: give a recycled staging directory back as the spare
     (it holds only new files and hard links to live files, see :func:`claim_spare`), or delete it.
     """
-    if not staging.exists():
-        return
-    if spare is not None:
-        with contextlib.suppress(OSError):
-            _keep_spare(staging, spare, out)
-            return
-    shutil.rmtree(staging, ignore_errors=True)
+    if staging.exists():
+        _retire(staging, spare, out)
 
 
 def _keep_spare(tree: Path, spare: Path, out: Path) -> None:
@@ -344,12 +335,8 @@ def prune(root: Path, present: Iterable[str], planned: set[str]) -> None:
             parent = parent.rpartition("/")[0]
     extra = [rel for rel in present if rel not in planned and rel not in needed]
     for rel in sorted(extra, key=lambda r: r.count("/"), reverse=True):  # children first
-        path = root / rel
         with contextlib.suppress(FileNotFoundError, NotADirectoryError):  # gone with what held it
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+            _remove(root / rel)
 
 
 def publish(
