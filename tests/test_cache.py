@@ -10,6 +10,7 @@ import io
 import marshal
 import pickle
 import re
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,7 @@ def test_index_pieces_from_the_last_build_give_the_same_index(
 ) -> None:
     monkeypatch.setattr(cache, "LIST_CHUNK", 2)  # 7 models: the index list is cut into pieces
     monkeypatch.setattr(cache, "_MEMO", cache._Memo())  # nothing converted by earlier tests
+    monkeypatch.setattr(cache, "_TAILS", OrderedDict())
     build(run_cli, project)
     [stored] = (project / cache.CACHE_DIR).glob("pieces-*")
     fmt, pieces = _stored_pieces(stored)

@@ -9,6 +9,7 @@ that make it fall back (link references, repeated anchors, fences and containers
 from __future__ import annotations
 
 import string
+from collections import OrderedDict
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,97 @@ def test_piecewise_conversion_matches_whole_page(case: str) -> None:
     text = EDGE_CASES[case]
     assert cache.convert_page(text) == convert(text)
     assert cache.convert_page(text, "@cf/acme/edge") == convert(text)
+
+
+def test_the_page_below_the_header_is_converted_once_per_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages differing only in name and header share one conversion of everything below it."""
+    monkeypatch.setattr(cache, "_MEMO", cache._Memo())
+    monkeypatch.setattr(cache, "_TAILS", OrderedDict())
+    converted: list[str] = []
+    real = cache.convert
+    monkeypatch.setattr(cache, "convert", lambda text: converted.append(text) or real(text))
+    names = ["@cf/acme/first", "@cf/other/second-2", "@cf/acme/third"]
+    for i, name in enumerate(names):
+        text = _page_markdown(name, lora=False)
+        assert cache.convert_page(text, name) == real(text)
+        html = f"<main>{real(text).html}</main>"
+        ids, refs = links.scan(html.encode())
+        assert cache.scan_page(html, text, name) == (frozenset(ids), tuple(refs))
+        sections = [t for t in converted if t.startswith("## ")]
+        if i == 0:
+            assert sections  # the first page converts its sections (with the name swapped out)
+            assert all(name not in t for t in sections)
+            first = len(sections)
+        else:  # the others only their own header lines
+            assert len(sections) == first
+    assert len(cache._TAILS) == 1
+
+
+HEADER_LINES = st.sampled_from(
+    [
+        "Plain words",
+        "# Title",
+        "## Section",
+        "**Model ID:** `x`",
+        "[Beta]{.badge}",
+        "[link](https://example.com)",
+        "- item",
+        "* item",
+        "+ item",
+        "1. item",
+        "2) item",
+        "***",
+        "___",
+        "__strong__ words",
+        "---",
+        "===",
+        "> quote",
+        "    indented code",
+        "  two spaces",
+        "| a | b |",
+        "| - | - |",
+        "```",
+        "::: note",
+        ":::",
+        "`code` here",
+        "[x]: https://example.com",
+        "<div>",
+        "!image",
+        "Ünïcode words",
+        "7 digits",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(blocks=st.lists(st.lists(HEADER_LINES, min_size=1, max_size=2), min_size=2, max_size=6))
+def test_header_blocks_convert_like_the_whole_header(blocks: list[list[str]]) -> None:
+    """Cutting a header at blank lines never changes its HTML, whatever lines it holds."""
+    text = "\n\n".join("\n".join(lines) for lines in blocks) + "\n"
+    pieces = cache._blocks(text)
+    assert "".join(pieces) == text
+    whole = convert(text)
+    parts = [convert(piece) for piece in pieces]
+    anchors = [h.anchor for p in parts for h in p.headings]
+    if not any(p.references for p in parts) and len(set(anchors)) == len(anchors):
+        # (otherwise convert_page converts the page whole)
+        assert "".join(p.html for p in parts) == whole.html
+        assert [h for p in parts for h in p.headings] == whole.headings
+    page = text + "\n## Next\n\nmore\n"
+    assert cache.convert_page(page, "@cf/acme/blocks") == convert(page)
+
+
+def test_a_plain_header_is_cut_into_blocks() -> None:
+    header = "# T\n\n[Beta]{.badge}\n\n**Model ID:** `@cf/a/b`\n\nSome words.\n\n[More](https://x.test/)\n\n"
+    assert len(cache._blocks(header)) == 5
+    assert cache._blocks("- a\n\n- b\n\nc\n") == ["- a\n\n- b\n\nc\n"]
+
+
+@pytest.mark.parametrize("name", ["details", "1.5", "-x", ":::note", "note"])
+def test_names_that_could_start_a_block_are_never_swapped(name: str) -> None:
+    text = f"# T\n\n## A\n\n{name} text\n\n::: {name}\nin\n:::\n\n`{name}`\n"
+    assert not cache._swappable(name)
+    assert cache.convert_page(text, name) == convert(text)
 
 
 def test_split_points_follow_markdown_it() -> None:

@@ -19,6 +19,7 @@ project); a damaged entry is treated as a miss, never trusted.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import itertools
 import marshal
@@ -367,7 +368,7 @@ def _substitutable(text: str, converted: Converted) -> bool:
     return True
 
 
-def split_points(text: str) -> list[int] | None:
+def split_points(text: str, first: bool = False) -> list[int] | None:
     """Offsets of top-level ATX headings where the page can be cut, or None to keep it whole.
 
     A ``#`` heading at column 0 ends every open paragraph, list, block quote and table, so what
@@ -375,7 +376,9 @@ def split_points(text: str) -> list[int] | None:
     container, so the scan tracks those with markdown-it's own rules (a fence closes on a line
     of at least as many of its characters; a container on the first line of at least as many
     colons, fenced or not). An opener indented by 1-3 spaces may belong to a list item and be
-    closed by the item's end, which this scan does not follow: such pages stay whole.
+    closed by the item's end, which this scan does not follow: such pages stay whole. With
+    ``first`` the scan stops at the first cut (the rest then splits on its own: no fence or
+    container is open at a cut).
     """
     points: list[int] = []
     fence: tuple[str, int] | None = None
@@ -398,6 +401,8 @@ def split_points(text: str) -> list[int] | None:
         if _HEADING.match(line):
             if start:
                 points.append(start)
+                if first:
+                    return points
             continue
         found = _FENCE.fullmatch(line)
         if found and not (found[2][0] == "`" and "`" in found[3]):
@@ -413,6 +418,7 @@ def split_points(text: str) -> list[int] | None:
     return points
 
 
+@functools.cache
 def _container_names() -> frozenset[str]:
     rules = markdown().block.ruler.get_all_rules()
     return frozenset(name.removeprefix("container_") for name in rules if name.startswith("container_"))
@@ -469,8 +475,12 @@ def _body_scan(found: _Found) -> Scan | None:
     refs: list[str] = []
     for _converted, fragment, put_back in found:
         piece_ids, piece_refs = fragment.scan()
-        ids |= piece_ids
-        refs += [r.replace(PLACEHOLDER, put_back) for r in piece_refs] if put_back else piece_refs
+        if put_back:
+            ids.update(i.replace(PLACEHOLDER, put_back) for i in piece_ids)
+            refs += [r.replace(PLACEHOLDER, put_back) for r in piece_refs]
+        else:
+            ids |= piece_ids
+            refs += piece_refs
     return frozenset(ids), tuple(refs)
 
 
@@ -480,19 +490,131 @@ _LAST: tuple[str, str, _Found | None] = ("", "", [])
 
 
 def _pieces(text: str, name: str) -> _Found | None:
-    """The converted pieces of ``text`` (see :func:`convert_page`), None to convert it whole."""
+    """The converted pieces of ``text`` (see :func:`convert_page`), None to convert it whole.
+
+    Everything after the first cut (the page below its header) is looked up whole first, as
+    one text with the name swapped out (:func:`_tail`): model pages of one kind differ only in
+    their header, so most pages need one lookup instead of a split and a lookup per section.
+    """
     global _LAST
     if _LAST[0] == text and _LAST[1] == name:
         return _LAST[2]
-    swap = bool(name) and _SAFE_NAME.fullmatch(name) is not None and PLACEHOLDER not in text
-    points = split_points(text)
+    swap = _swappable(name) and PLACEHOLDER not in text
     found: _Found | None = None
-    if points is not None:
-        bounds = [0, *points, len(text)]
-        found = [_fragment(text[a:b], name if swap else "") for a, b in itertools.pairwise(bounds) if b > a]
+    head = split_points(text, first=True)
+    if head is not None:
+        cut = head[0] if head else len(text)
+        if len(text) - cut > _MEMO_MAX_TEXT:  # the index of a large catalog: never kept, and
+            found = _split(text, name if swap else "")  # its pieces are cut one at a time
+        else:
+            found = [_fragment(block, name if swap else "") for block in _blocks(text[:cut])]
+            if cut < len(text):
+                tail = _tail(text[cut:], name if swap else "")
+                found = None if tail is None else found + tail
     if len(text) <= _MEMO_MAX_TEXT:
         _LAST = (text, name, found)
     return found
+
+
+#: The part of a page after its first cut, by its text with the name swapped for the
+#: placeholder: one fragment for the whole part, or None when it does not share (a section
+#: needed the real name, or defines link references), so it is converted piece by piece.
+_TAILS: OrderedDict[str, _Fragment | None] = OrderedDict()
+_TAILS_SIZE = 128
+
+
+def _tail(rest: str, name: str) -> _Found | None:
+    """The converted pieces of ``rest`` (a page from its first cut on), None to convert it whole.
+
+    The pieces' HTML, joined, is kept as one fragment keyed by the text itself (name swapped):
+    joining is what :func:`_converted` does with the pieces anyway, and the put-back is the
+    same string replacement each piece would have had, since every piece of a shared part was
+    :func:`_substitutable` on its own (or did not hold the name).
+    """
+    swapped = bool(name) and name in rest and _whole_words(rest, name)
+    key = rest.replace(name, PLACEHOLDER) if swapped else rest
+    if key in _TAILS:
+        _TAILS.move_to_end(key)
+        shared = _TAILS[key]
+        if shared is not None:
+            c = shared.converted
+            html = c.html.replace(PLACEHOLDER, name) if swapped else c.html
+            return [(Converted(html, c.headings, c.references), shared, name if swapped else "")]
+    else:
+        shared = None
+    points = split_points(rest)
+    if points is None:
+        return None
+    texts = [rest[a:b] for a, b in itertools.pairwise([0, *points, len(rest)]) if b > a]
+    found = [_fragment(piece, name) for piece in texts]
+    if key not in _TAILS:
+        # Under a swapped key each piece must have been converted with the placeholder or not
+        # hold the name; under the text itself, any conversion of it is its own.
+        placeholdered = all(
+            put_back or name not in piece for piece, (_, _, put_back) in zip(texts, found, strict=True)
+        )
+        if (placeholdered or not swapped) and not any(c.references for c, _, _ in found):
+            # Swapped, the shared HTML keeps the placeholder (each fragment's own); otherwise it
+            # is the pieces' HTML as converted here, names and all.
+            html = "".join(f.converted.html if swapped else c.html for c, f, _ in found)
+            shared = _Fragment(Converted(html, [h for c, _, _ in found for h in c.headings]), True)
+        _TAILS[key] = shared
+        if len(_TAILS) > _TAILS_SIZE:
+            _TAILS.popitem(last=False)
+    return found
+
+
+#: A line that can only begin a paragraph or an ATX heading, whatever came before it: one
+#: that cannot open a list, quote, rule, table, fence, container or setext underline.
+_PLAIN_LINE = re.compile(r"(?:[^\W\d_]|[#\[!@(\"']|`(?!``)|\*\*(?=[^\s*])|__(?=[^\s_]))")
+
+
+def _blocks(piece: str) -> list[str]:
+    """``piece`` cut after each blank line when it is only paragraphs and headings, else whole.
+
+    A page's header is unique to its model, so it always misses the fragment memo; cut into
+    blocks, its fixed lines (badges, the ID line with the name swapped out) hit, and only the
+    model's own sentences are converted. Paragraphs and ATX headings end at a blank line and
+    nothing after one can reach back into them when every line starts a paragraph or heading
+    (:data:`_PLAIN_LINE`), so the blocks convert to the whole piece's HTML, joined.
+    """
+    lines = piece.split("\n")
+    if len(lines) < 4 or not all(not line or _PLAIN_LINE.match(line) for line in lines):
+        return [piece]
+    blocks: list[str] = []
+    start = 0
+    pos = 0
+    for i, line in enumerate(lines[:-1]):
+        pos += len(line) + 1
+        if not line and lines[i - 1] and lines[i + 1]:
+            blocks.append(piece[start:pos])
+            start = pos
+    blocks.append(piece[start:])
+    return [b for b in blocks if b]
+
+
+def _split(text: str, name: str) -> _Found | None:
+    """``text`` cut at every top-level heading, each piece converted through the memo."""
+    points = split_points(text)
+    if points is None:
+        return None
+    bounds = [0, *points, len(text)]
+    return [_fragment(text[a:b], name) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _swappable(name: str) -> bool:
+    """Whether ``name`` may stand in for the placeholder (or the other way round) in Markdown.
+
+    Inline, :data:`_SAFE_NAME` is plain text. At the start of a line it must not begin a
+    block either: a digit may open an ordered list, ``-`` a list or a rule, ``:`` a container,
+    and a bare word may name one (``::: details``).
+    """
+    return (
+        bool(name)
+        and _SAFE_NAME.fullmatch(name) is not None
+        and (name[0].isalpha() or name[0] == "@")
+        and name not in _container_names()
+    )
 
 
 def _fragment(piece: str, name: str) -> tuple[Converted, _Fragment, str]:
