@@ -270,6 +270,76 @@ def test_entries_saved_in_several_batches_are_all_read_back(
     assert snapshot(project / "build") == fresh(run_cli, project)
 
 
+def _batches(project: Path) -> int:
+    """How many batches the page cache file says it holds (checking they are all there)."""
+    [stored] = (project / cache.CACHE_DIR).glob("pages-*")
+    with stored.open("rb") as fh:
+        count = int(marshal.load(fh)[2])
+        sizes = [len(marshal.load(fh)) for _ in range(count)]
+    assert all(size == 1 for size in sizes[1:])  # a rebuild after one edit appends one entry
+    return count
+
+
+def _edit(project: Path, name: str, new: str) -> None:
+    path = project / "models" / f"{name}.yaml"
+    path.write_text(re.sub(r"Model \w+\.", new, path.read_text()))
+
+
+def test_a_rebuild_appends_only_the_changed_entries(
+    run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "_APPEND_SHARE", 1)  # 7 models: one edit is a small share
+    build(run_cli, project)
+    assert _batches(project) == 1
+    for i, text in enumerate(["Model two.", "Model second.", "Model 2 again."]):
+        _edit(project, "m2", text)
+        assert build(run_cli, project) == len(MODELS) - 1
+        assert _batches(project) == 2 + i
+        assert snapshot(project / "build") == fresh(run_cli, project)
+    (project / "build" / "index.md").unlink()  # past the up-to-date check: every page from the cache
+    assert build(run_cli, project) == len(MODELS)
+    assert snapshot(project / "build") == fresh(run_cli, project)
+    (project / "models" / "m3.yaml").unlink()  # a stored source is gone: written anew, without it
+    build(run_cli, project)
+    assert _batches(project) == 1
+    [stored] = (project / cache.CACHE_DIR).glob("pages-*")
+    assert not any("m3.yaml" in source for source in _stored_pieces(stored)[1])
+    assert snapshot(project / "build") == fresh(run_cli, project)
+
+
+def test_many_changes_or_batches_write_the_file_anew(
+    run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(run_cli, project)
+    _edit(project, "m2", "Model two.")
+    build(run_cli, project)
+    assert _batches(project) == 1  # one of 7 is more than an eighth
+    monkeypatch.setattr(cache, "_APPEND_SHARE", 1)
+    monkeypatch.setattr(cache, "_APPEND_BATCHES", 2)
+    for i, text in enumerate(["Model second.", "Model 2 again."]):
+        _edit(project, "m2", text)
+        build(run_cli, project)
+        assert _batches(project) == 2 - i  # appended once, then compacted
+    assert snapshot(project / "build") == fresh(run_cli, project)
+
+
+def test_a_batch_cut_short_by_a_killed_build_is_overwritten(
+    run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "_APPEND_SHARE", 1)
+    build(run_cli, project)
+    [stored] = (project / cache.CACHE_DIR).glob("pages-*")
+    with stored.open("ab") as fh:  # appended but the header not updated: killed in between
+        fh.write(marshal.dumps({"models/m2.yaml": ("bogus",)})[:-3])
+    _edit(project, "m2", "Model two.")
+    (project / "build" / "index.md").unlink()
+    assert build(run_cli, project) == len(MODELS) - 1  # the stored file still reads as before
+    assert _batches(project) == 2
+    _edit(project, "m4", "Model four.")
+    assert build(run_cli, project) == len(MODELS) - 1
+    assert snapshot(project / "build") == fresh(run_cli, project)
+
+
 def test_a_descriptor_edited_during_the_build_is_built_again(
     run_cli: RunCli, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -830,6 +830,10 @@ def _unpack(packed: tuple[Any, ...]) -> PageEntry:
 
 #: Entries packed and written per batch by :meth:`BuildCache.save`.
 _SAVE_BATCH = 2000
+#: A rebuild appends its changed entries when they are at most 1/_APPEND_SHARE of all, to a
+#: file of fewer than _APPEND_BATCHES batches; otherwise the file is written anew (compacted).
+_APPEND_SHARE = 8
+_APPEND_BATCHES = 32
 
 
 @dataclass
@@ -846,6 +850,9 @@ class BuildCache:
     root: Path
     inputs: str
     _entries: dict[str, Any] | None = None
+    #: Where the last batch read by ``_load`` ends, and how many batches the file holds.
+    _end: int = 0
+    _batches: int = 0
 
     @property
     def entries(self) -> dict[str, Any]:
@@ -869,7 +876,8 @@ class BuildCache:
                 batch = marshal.load(fh)
                 if not isinstance(batch, dict):
                     return {}
-                entries.update(batch)
+                entries.update(batch)  # a later batch (appended by a rebuild) wins
+            self._end, self._batches = fh.tell(), batches
             return entries
         return {}
 
@@ -887,7 +895,13 @@ class BuildCache:
         """Replace the stored entries (atomically) and drop cache files of other inputs.
 
         An entry may be given as stored (``self.entries[source]``, for a page reused as is).
+        When the entries read this build are all still there and few changed, only the changed
+        ones are appended (:meth:`_append`): a rebuild after one edit among 100 000 models
+        then writes one entry, not all of them again.
         """
+        if self._append(entries):
+            self._entries = None
+            return
         self.root.mkdir(parents=True, exist_ok=True)
         tag = self.root / ".gitignore"
         if not tag.exists():
@@ -907,6 +921,41 @@ class BuildCache:
             if old != self.path:
                 old.unlink(missing_ok=True)
         self._entries = None  # read again if needed
+
+    def _append(self, entries: Mapping[str, PageEntry | tuple[Any, ...]]) -> bool:
+        """Add the entries that differ from the stored ones as one more batch; False to rewrite.
+
+        Only when this build read the file and no stored source is gone (a removed descriptor
+        would otherwise stay in the file), the changed entries are at most an eighth of all,
+        and the file has fewer than 32 batches, so it is compacted by a rewrite now and then.
+        The batch goes where the last good batch ended (anything after it, left by a build
+        killed while appending, is cut off) and the batch count in the header is updated
+        last: a build killed in between leaves a file that reads as before.
+        """
+        stored = self._entries
+        if not stored or not self._end or self._batches >= _APPEND_BATCHES or stored.keys() - entries.keys():
+            return False
+        changed = {s: e for s, e in entries.items() if not (isinstance(e, tuple) and stored.get(s) is e)}
+        if len(changed) > len(entries) // _APPEND_SHARE:
+            return False
+        old_head = marshal.dumps((FORMAT, self.inputs, self._batches))
+        new_head = marshal.dumps((FORMAT, self.inputs, self._batches + 1))
+        if len(new_head) != len(old_head):
+            return False
+        try:
+            with self.path.open("r+b") as fh:
+                if fh.read(len(old_head)) != old_head:
+                    return False
+                if changed:
+                    fh.seek(self._end)
+                    fh.truncate()
+                    marshal.dump({s: e if isinstance(e, tuple) else _pack(e) for s, e in changed.items()}, fh)
+                    fh.flush()
+                    fh.seek(0)
+                    fh.write(new_head)
+        except OSError:
+            return False
+        return True
 
 
 # --------------------------------------------------------------------------------------------
