@@ -201,6 +201,12 @@ def test_failed_build_keeps_cache_and_output(run_cli: RunCli, project: Path) -> 
     assert "up to date" in run_cli(project, "build").stdout
 
 
+def _cache_file(project: Path, kind: str) -> Path:
+    """The project's one cache file of ``kind`` ("pages" or "pieces")."""
+    [stored] = (project / cache.CACHE_DIR).glob(f"{kind}-*")
+    return stored
+
+
 def _stored_pieces(path: Path) -> tuple[str, dict[bytes, object]]:
     """The format and every piece of a piece store file (a header, then dicts of pieces)."""
     pieces: dict[bytes, object] = {}
@@ -218,7 +224,7 @@ def test_a_failed_build_leaves_no_pieces_behind(
 ) -> None:
     monkeypatch.setattr(cache, "LIST_CHUNK", 2)
     build(run_cli, project)
-    [stored] = (project / cache.CACHE_DIR).glob("pieces-*")
+    stored = _cache_file(project, "pieces")
     before = stored.read_bytes()
     layout = (
         '{% extends "layout.html.j2" %}\n{% block content %}<a href="#gone">x</a>{{ body }}{% endblock %}\n'
@@ -238,7 +244,7 @@ def test_index_pieces_from_the_last_build_give_the_same_index(
     monkeypatch.setattr(cache, "_MEMO", cache._Memo())  # nothing converted by earlier tests
     monkeypatch.setattr(cache, "_TAILS", OrderedDict())
     build(run_cli, project)
-    [stored] = (project / cache.CACHE_DIR).glob("pieces-*")
+    stored = _cache_file(project, "pieces")
     fmt, pieces = _stored_pieces(stored)
     assert len(pieces) >= 3
     if damage == "garbage":
@@ -272,7 +278,7 @@ def test_entries_saved_in_several_batches_are_all_read_back(
 
 def _batches(project: Path) -> int:
     """How many batches the page cache file says it holds (checking they are all there)."""
-    [stored] = (project / cache.CACHE_DIR).glob("pages-*")
+    stored = _cache_file(project, "pages")
     with stored.open("rb") as fh:
         count = int(marshal.load(fh)[2])
         sizes = [len(marshal.load(fh)) for _ in range(count)]
@@ -302,7 +308,7 @@ def test_a_rebuild_appends_only_the_changed_entries(
     (project / "models" / "m3.yaml").unlink()  # a stored source is gone: written anew, without it
     build(run_cli, project)
     assert _batches(project) == 1
-    [stored] = (project / cache.CACHE_DIR).glob("pages-*")
+    stored = _cache_file(project, "pages")
     assert not any("m3.yaml" in source for source in _stored_pieces(stored)[1])
     assert snapshot(project / "build") == fresh(run_cli, project)
 
@@ -328,7 +334,7 @@ def test_a_batch_cut_short_by_a_killed_build_is_overwritten(
 ) -> None:
     monkeypatch.setattr(cache, "_APPEND_SHARE", 1)
     build(run_cli, project)
-    [stored] = (project / cache.CACHE_DIR).glob("pages-*")
+    stored = _cache_file(project, "pages")
     with stored.open("ab") as fh:  # appended but the header not updated: killed in between
         fh.write(marshal.dumps({"models/m2.yaml": ("bogus",)})[:-3])
     _edit(project, "m2", "Model two.")

@@ -504,8 +504,9 @@ def _pieces(text: str, name: str) -> _Found | None:
     head = split_points(text, first=True)
     if head is not None:
         cut = head[0] if head else len(text)
-        if len(text) - cut > _MEMO_MAX_TEXT:  # the index of a large catalog: never kept, and
-            found = _split(text, name if swap else "")  # its pieces are cut one at a time
+        if len(text) - cut > _MEMO_MAX_TEXT:  # the index of a large catalog: never kept
+            spans = _cut(text)
+            found = None if spans is None else [_fragment(text[a:b], name if swap else "") for a, b in spans]
         else:
             found = [_fragment(block, name if swap else "") for block in _blocks(text[:cut])]
             if cut < len(text):
@@ -533,26 +534,26 @@ def _tail(rest: str, name: str) -> _Found | None:
     """
     swapped = bool(name) and name in rest and _whole_words(rest, name)
     key = rest.replace(name, PLACEHOLDER) if swapped else rest
-    if key in _TAILS:
+    known = key in _TAILS
+    if known:
         _TAILS.move_to_end(key)
         shared = _TAILS[key]
         if shared is not None:
             c = shared.converted
             html = c.html.replace(PLACEHOLDER, name) if swapped else c.html
             return [(Converted(html, c.headings, c.references), shared, name if swapped else "")]
-    else:
-        shared = None
-    points = split_points(rest)
-    if points is None:
+    spans = _cut(rest)
+    if spans is None:
         return None
-    texts = [rest[a:b] for a, b in itertools.pairwise([0, *points, len(rest)]) if b > a]
+    texts = [rest[a:b] for a, b in spans]
     found = [_fragment(piece, name) for piece in texts]
-    if key not in _TAILS:
+    if not known:
         # Under a swapped key each piece must have been converted with the placeholder or not
         # hold the name; under the text itself, any conversion of it is its own.
         placeholdered = all(
             put_back or name not in piece for piece, (_, _, put_back) in zip(texts, found, strict=True)
         )
+        shared = None
         if (placeholdered or not swapped) and not any(c.references for c, _, _ in found):
             # Swapped, the shared HTML keeps the placeholder (each fragment's own); otherwise it
             # is the pieces' HTML as converted here, names and all.
@@ -593,13 +594,13 @@ def _blocks(piece: str) -> list[str]:
     return [b for b in blocks if b]
 
 
-def _split(text: str, name: str) -> _Found | None:
-    """``text`` cut at every top-level heading, each piece converted through the memo."""
+def _cut(text: str) -> list[_Span] | None:
+    """Spans of ``text`` between its top-level headings (:func:`split_points`), None to keep it
+    whole; spans, so that a long text's pieces can be sliced one at a time."""
     points = split_points(text)
     if points is None:
         return None
-    bounds = [0, *points, len(text)]
-    return [_fragment(text[a:b], name) for a, b in itertools.pairwise(bounds) if b > a]
+    return [(a, b) for a, b in itertools.pairwise([0, *points, len(text)]) if b > a]
 
 
 def _swappable(name: str) -> bool:
@@ -933,7 +934,7 @@ class BuildCache:
         last: a build killed in between leaves a file that reads as before.
         """
         stored = self._entries
-        if not stored or not self._end or self._batches >= _APPEND_BATCHES or stored.keys() - entries.keys():
+        if not stored or self._batches >= _APPEND_BATCHES or stored.keys() - entries.keys():
             return False
         changed = {s: e for s, e in entries.items() if not (isinstance(e, tuple) and stored.get(s) is e)}
         if len(changed) > len(entries) // _APPEND_SHARE:
