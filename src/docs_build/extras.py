@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as xml_escape
 
 from .errors import Problem
 from .render import RenderError, render
-from .site import Catalog
+from .site import Catalog, Entry, PartMemo
 from .templates import md_escape
 from .write import Streamed
 
@@ -40,10 +41,10 @@ def site_files(
     The long ones (one entry per model) go as parts, so at 100 000 models neither the whole
     text nor its bytes are another copy.
     """
-    base = renderer.site["base_url"]
-    put("llms.txt", Streamed(llms_txt(renderer.site["title"], catalog, base)))
+    base, memo = renderer.site["base_url"], renderer.parts
+    put("llms.txt", Streamed(llms_txt(renderer.site["title"], catalog, base, memo)))
     put("sitemap.xml", sitemap_xml(page_urls(catalog), base).encode("utf-8"))
-    put(SEARCH_INDEX, Streamed(search_index(catalog)))
+    put(SEARCH_INDEX, Streamed(search_index(catalog, memo)))
     try:
         put("404.html", not_found_page(renderer).encode("utf-8"))
     except RenderError as exc:
@@ -60,13 +61,19 @@ def _absolute(base: str, rel: str) -> str:
     return f"{base}/{rel}" if base else rel
 
 
-def llms_txt(title: str, catalog: Catalog, base: str) -> list[str]:
+def llms_txt(title: str, catalog: Catalog, base: str, memo: PartMemo | None = None) -> list[str]:
     """The llmstxt.org index, as parts: one link per page to its Markdown, grouped like the
     catalog.
 
     Links are absolute when the site's base URL is known, else relative to the site root.
-    Descriptions are escaped like any descriptor text printed into Markdown.
+    Descriptions are escaped like any descriptor text printed into Markdown. With ``memo``
+    (``serve``), an unchanged model's line is the one made by the last rebuild.
     """
+
+    def line(entry: Entry) -> str:
+        m, url = entry.model, _absolute(base, entry.url + "index.md")
+        return f"- [{md_escape(m.title)}]({url}): {md_escape(m.description)}"
+
     lines = [
         f"# {md_escape(title)}",
         "",
@@ -79,8 +86,7 @@ def llms_txt(title: str, catalog: Catalog, base: str) -> list[str]:
     for group in catalog.groups:
         lines += ["", f"## {md_escape(group.name)}", ""]
         for entry in group.models:
-            m, url = entry.model, _absolute(base, entry.url + "index.md")
-            lines.append(f"- [{md_escape(m.title)}]({url}): {md_escape(m.description)}")
+            lines.append(line(entry) if memo is None else memo.get("llms", entry.model, partial(line, entry)))
             if len(lines) >= _BATCH:
                 parts.append("\n".join(lines) + "\n")
                 lines = []
@@ -100,30 +106,38 @@ def sitemap_xml(urls: list[str], base: str) -> str:
     return "\n".join([*head, *body, "</urlset>"]) + "\n"
 
 
-def search_index(catalog: Catalog) -> list[str]:
+def search_index(catalog: Catalog, memo: PartMemo | None = None) -> list[str]:
     """The JSON the search box loads, as parts: a few short fields per model, in catalog order.
 
     Each entry is encoded as it is made (the same text ``json.dumps`` gives for the whole
-    document) rather than first building 100 000 dictionaries.
+    document) rather than first building 100 000 dictionaries. With ``memo`` (``serve``), an
+    unchanged model's entry is the text made by the last rebuild.
     """
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def page(entry: Entry, task: str) -> str:
+        m = entry.model
+        description = m.description
+        if len(description) > SEARCH_DESCRIPTION_CHARS:
+            description = description[: SEARCH_DESCRIPTION_CHARS - 1].rstrip() + "\u2026"
+        fields: dict[str, Any] = {
+            "title": m.title,
+            "name": m.name,
+            "description": description,
+            "task": task,
+            "flags": [badge.kind for badge in entry.badges],
+            "url": entry.url,
+        }
+        return encode(fields)
+
     parts: list[str] = []
     batch: list[str] = []
     for group in catalog.groups:
         for entry in group.models:
-            m = entry.model
-            description = m.description
-            if len(description) > SEARCH_DESCRIPTION_CHARS:
-                description = description[: SEARCH_DESCRIPTION_CHARS - 1].rstrip() + "\u2026"
-            page: dict[str, Any] = {
-                "title": m.title,
-                "name": m.name,
-                "description": description,
-                "task": group.name,
-                "flags": [badge.kind for badge in entry.badges],
-                "url": entry.url,
-            }
-            batch.append(encode(page))
+            if memo is None:
+                batch.append(page(entry, group.name))
+            else:
+                batch.append(memo.get("search", entry.model, partial(page, entry, group.name)))
             if len(batch) >= _BATCH:
                 parts.append(("," if parts else "") + ",".join(batch))
                 batch = []

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import load as load_stage
+from .cache import PieceMemo, pieces_stored
 from .config import Config, load_config
 from .errors import Location, Problem, apply_strict, display_path
 from .model import Model
@@ -39,6 +40,7 @@ from .pipeline import (
     version,
 )
 from .render import RenderError
+from .site import PartMemo
 from .templates import template_files
 from .watch import is_ignored
 from .write import check_plan_paths
@@ -89,8 +91,18 @@ class LiveSite:
         self._descriptors: dict[Path, _Descriptor] = {}
         self._plan: dict[str, bytes] = {}
         self._site_keys: frozenset[str] = frozenset()
+        self._plan_site_keys: frozenset[str] = frozenset()  # the site-wide paths of ``_plan``
+        self._pages: dict[str, bytes] = {}  # every model page (see ``_model_pages``)
+        self._contributed: dict[Path, dict[str, bytes] | None] = {}
+        self._unpublished: set[str] = set()
+        self._checked: Mapping[str, bytes] = {"": b""}  # the last plan whose paths passed the check
         self._template_problems: list[Problem] = []
         self._last_ok = False
+        self._pieces = PieceMemo()
+        self._paths: dict[str, Path] = {}  # descriptor file name -> its Path, made once
+        self._names_dir: Path | None = None
+        self._names_listed: list[str] = []  # the last listing, and its paths in the same order
+        self._paths_listed: list[Path] = []
 
     # -- what to watch -------------------------------------------------------------------------
 
@@ -142,8 +154,9 @@ class LiveSite:
         problems = apply_strict(problems + site_problems, self.config.strict)
         if any(p.is_error for p in problems):
             return self._failed(problems, reloaded, rendered)
-        changed_paths = _diff(self._plan, plan)
+        changed_paths = _diff(self._plan, plan, self._unpublished | self._site_keys | self._plan_site_keys)
         self._plan, self._last_ok = plan, True
+        self._unpublished, self._plan_site_keys = set(), self._site_keys
         return Outcome(True, plan, changed_paths, problems, reloaded, rendered, published)
 
     def _publish_pages(
@@ -151,13 +164,37 @@ class LiveSite:
     ) -> frozenset[str]:
         """Step one of a two-step rebuild: current model pages plus the previous site-wide files."""
         plan = {key: self._plan[key] for key in self._site_keys}
-        for entry in self._ordered():
-            plan.update(entry.outputs or {})
-        changed = _diff(self._plan, plan)
+        plan.update(self._model_pages())
+        changed = _diff(self._plan, plan, self._unpublished)
         if changed:
             self._plan = plan
+            self._unpublished = set()
             early(Outcome(True, plan, changed, problems, reloaded, rendered))
         return changed
+
+    def _model_pages(self) -> dict[str, bytes]:
+        """Every model page, kept up to date by what changed since the last call.
+
+        Building it from all 10 000 descriptors on each rebuild took longer than rendering the
+        edited page. A descriptor's outputs are replaced, never changed in place, so an identity
+        compare finds the descriptors whose pages changed; their old paths are all removed before
+        any new ones are added, since a path can move from one descriptor to another (a slug
+        taken over from a model renamed in the same rebuild). The paths touched are remembered
+        until a plan holding them is published (``_unpublished``), for the diff of that plan.
+        """
+        pages, contributed, now = self._pages, self._contributed, self._descriptors
+        gone = contributed.keys() - now.keys()
+        changed = [path for path, entry in now.items() if contributed.get(path) is not entry.outputs]
+        for path in [*gone, *changed]:
+            for key in contributed.pop(path, None) or ():
+                pages.pop(key, None)
+                self._unpublished.add(key)
+        for path in changed:
+            outputs = contributed[path] = now[path].outputs
+            if outputs:
+                pages.update(outputs)
+                self._unpublished.update(outputs)
+        return pages
 
     def _fatal(self, problems: list[Problem]) -> bool:
         """Whether ``problems`` fail the build; under ``strict`` a warning does too (before any
@@ -192,6 +229,7 @@ class LiveSite:
         self._settings_digest = digest
         self._template_problems = check_templates(self.config)
         self._renderer = SiteRenderer(self.config)
+        self._renderer.parts = PartMemo()
         if self.config.models != old_models_dir:
             self._descriptors.clear()
         for entry in self._descriptors.values():
@@ -214,36 +252,80 @@ class LiveSite:
     # -- descriptors ---------------------------------------------------------------------------
 
     def _scan(self, hints: set[Path]) -> tuple[list[str], list[Problem]]:
-        """Reload descriptors whose bytes changed; returns their names and directory problems."""
+        """Reload descriptors whose bytes changed; returns their names and directory problems.
+
+        This runs on every rebuild, so at 10 000 models its per-file Python work matters as much
+        as the ``stat`` calls: names are stat-ed relative to the directory, and a file whose
+        stamp is unchanged costs one dict lookup and a tuple compare.
+        """
         models_dir = self.config.models
         where = display_path(models_dir, self.root)
         if not models_dir.is_dir():
             self._descriptors.clear()
             missing = "models directory not found; create it with one YAML file per model"
             return [], [Problem(Location(where), missing)]
-        paths = load_stage.find_descriptors(models_dir)
+        names, paths = self._find_descriptors(models_dir)
         if not paths:
             self._descriptors.clear()
             return [], [Problem(Location(where), "no descriptors (*.yaml) in the models directory")]
-        seen = set(paths)
-        reloaded = [display_path(p, self.root) for p in self._descriptors if p not in seen]
-        for path in paths:  # models_dir is absolute, and so are the watcher's paths
-            if self._refresh_descriptor(path, path in hints):
-                reloaded.append(display_path(path, self.root))
+        descriptors = self._descriptors
+        reloaded = []
+        if len(descriptors) != len(paths) or names is not self._names_listed:
+            seen = set(paths)
+            reloaded = [display_path(p, self.root) for p in descriptors if p not in seen]
+        try:
+            fd: int | None = os.open(models_dir, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            fd = None
+        try:
+            for name, path in zip(names, paths, strict=True):  # all absolute, like the watcher's paths
+                try:
+                    st: os.stat_result | None = os.stat(name, dir_fd=fd) if fd is not None else path.stat()
+                except OSError:
+                    st = None
+                entry = descriptors.get(path)
+                if (
+                    entry is not None
+                    and st is not None
+                    and entry.stamp == (st.st_mtime_ns, st.st_size, st.st_ino)
+                    and path not in hints
+                ):
+                    continue
+                if self._refresh_descriptor(path, st):
+                    reloaded.append(display_path(path, self.root))
+        finally:
+            if fd is not None:
+                os.close(fd)
         # Keep the dict in file-name order (the order ``build`` loads in); drops deleted files.
-        self._descriptors = {path: self._descriptors[path] for path in paths}
+        if names is not self._names_listed:
+            self._descriptors = {path: self._descriptors[path] for path in paths}
+            self._names_listed = names
         return reloaded, []
 
-    def _refresh_descriptor(self, path: Path, hinted: bool) -> bool:
-        """Re-read ``path`` if its stat or the watcher says so; True when its bytes changed."""
-        try:
-            st = path.stat()
-        except OSError:
-            st = None
+    def _find_descriptors(self, models_dir: Path) -> tuple[list[str], list[Path]]:
+        """``load.find_descriptors`` as (names, paths), each ``Path`` made once per process.
+
+        When the listing is the one of the last rebuild (the usual case: a file was saved), the
+        very same lists are returned, which tells :meth:`_scan` the order did not change.
+        """
+        if models_dir != self._names_dir:
+            self._paths, self._names_dir, self._names_listed = {}, models_dir, []
+        names = sorted(filter(load_stage.is_descriptor_name, os.listdir(models_dir)))
+        if names == self._names_listed:
+            return self._names_listed, self._paths_listed
+        known = self._paths
+        for name in names:
+            if name not in known:
+                known[name] = models_dir / name
+        if len(known) > 2 * len(names) + 64:  # files come and go: forget the names that went
+            self._paths = known = {n: known[n] for n in names}
+        self._paths_listed = [known[n] for n in names]
+        return names, self._paths_listed
+
+    def _refresh_descriptor(self, path: Path, st: os.stat_result | None) -> bool:
+        """Re-read ``path`` (stat-ed as ``st``); True when its bytes changed."""
         stamp: Stamp = (st.st_mtime_ns, st.st_size, st.st_ino) if st else (0, 0, 0)
         entry = self._descriptors.get(path)
-        if entry is not None and entry.stamp == stamp and not hinted:
-            return False
         raw: bytes | None = None
         if st is not None and stat.S_ISREG(st.st_mode):
             # Never read a FIFO or device: that blocks the watcher for good. load_descriptor
@@ -286,17 +368,24 @@ class LiveSite:
     def _assemble(self, models: list[Model]) -> tuple[dict[str, bytes], list[Problem]]:
         """The whole plan: cached model pages plus freshly rendered site-wide outputs."""
         assert self._renderer is not None
-        pages: dict[str, bytes] = {}
-        for entry in self._ordered():
-            pages.update(entry.outputs or {})
+        pages = self._model_pages()
         try:
-            site, problems = site_outputs(self._renderer, models, pages)
+            with pieces_stored(self._pieces):
+                site, problems = site_outputs(self._renderer, models, pages)
         except RenderError as exc:
-            return pages, [exc.problem]
+            return dict(pages), [exc.problem]
+        finally:
+            self._pieces.trim()
+            if self._renderer.parts is not None:
+                self._renderer.parts.trim()
         plan = {**pages, **site}
         self._site_keys = frozenset(site)
-        out = Location(display_path(self.config.out, self.root))
-        problems += [Problem(out, message) for message in check_plan_paths(plan)]
+        if plan.keys() != self._checked.keys():  # the same paths as a plan that passed: skip
+            out = Location(display_path(self.config.out, self.root))
+            found = [Problem(out, message) for message in check_plan_paths(plan)]
+            problems += found
+            if not found:
+                self._checked = plan
         return plan, problems
 
 
@@ -305,8 +394,7 @@ def _files_under(directory: Path) -> list[Path]:
     return [p for p in template_files(directory) if not is_ignored(p.name)]
 
 
-def _diff(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> frozenset[str]:
-    """Output paths added, removed or with other bytes (identity first: cached pages are reused)."""
-    changed = {k for k, v in new.items() if (prev := old.get(k)) is not v and prev != v}
-    changed |= old.keys() - new.keys()
-    return frozenset(changed)
+def _diff(old: Mapping[str, bytes], new: Mapping[str, bytes], keys: Collection[str]) -> frozenset[str]:
+    """Which of ``keys`` were added, removed or have other bytes; every other path is known to
+    be the same object in both plans (identity first: cached pages are reused)."""
+    return frozenset(k for k in keys if (prev := old.get(k)) is not (now := new.get(k)) and prev != now)

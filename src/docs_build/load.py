@@ -8,6 +8,7 @@ reported, and only the YAML core tags are accepted, so nothing in a descriptor i
 
 from __future__ import annotations
 
+import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,10 +81,14 @@ class _Refused(Exception):
         self.node = node
 
 
+def is_descriptor_name(name: str) -> bool:
+    """``*.yaml`` and ``*.yml`` are descriptors; dot files (editor scratch, ``.yaml``) are not."""
+    return name.endswith((".yaml", ".yml")) and not name.startswith(".")
+
+
 def find_descriptors(models_dir: Path) -> list[Path]:
     """Descriptor files in ``models_dir`` (``*.yaml`` / ``*.yml``), sorted for stable output."""
-    found = [p for p in models_dir.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")]
-    return sorted(found, key=lambda p: p.name)
+    return [models_dir / name for name in sorted(filter(is_descriptor_name, os.listdir(models_dir)))]
 
 
 def load_file(path: Path, display: str) -> tuple[Source, list[Problem]]:

@@ -37,7 +37,7 @@ from .extras import site_files
 from .links import PageLinks, check_scanned, page_links
 from .model import Model, build_model
 from .render import RenderError, render, render_around
-from .site import Catalog, badges, build_catalog, facts, links, page_sections
+from .site import Catalog, PartMemo, badges, build_catalog, facts, links, page_sections
 from .templates import BUILTIN_DIR, make_environment
 from .write import MARKER, Streamed, check_plan_paths, write_file, write_parts
 
@@ -231,6 +231,8 @@ class SiteRenderer:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.env = make_environment(config.templates)
+        #: Per-model parts of the site-wide files, kept by a process that stays up (``serve``).
+        self.parts: PartMemo | None = None
         self.site: dict[str, Any] = {
             "title": config.title,
             "base_url": config.base_url.rstrip("/"),
@@ -343,7 +345,7 @@ def site_outputs(
 
     put = emit or keep
     problems: list[Problem] = []
-    catalog = build_catalog(models, config.build_date, config.task_labels)
+    catalog = build_catalog(models, config.build_date, config.task_labels, renderer.parts)
     try:
         markdown = renderer.index_markdown(catalog)
         put("index.md", markdown.encode("utf-8"))

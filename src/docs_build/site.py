@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import yaml
 
@@ -82,20 +84,67 @@ def badges(model: Model, today: dt.date) -> list[Badge]:
     return found
 
 
-def build_catalog(models: list[Model], today: dt.date, task_labels: dict[str, str]) -> Catalog:
-    """Group models by task; ``sorted`` is stable, so equal weights keep file-name order."""
+T = TypeVar("T")
+
+
+class PartMemo:
+    """What site-wide files derive from each model, kept between rebuilds by ``serve``.
+
+    A process that stays up keeps the same :class:`Model` object for a descriptor whose bytes
+    did not change, so a model's catalog entry, its ``llms.txt`` line and its search-index
+    entry can be looked up by the model's identity instead of being made again for all 10 000
+    models after one edit. Entries are keyed by ``id`` and hold the model itself, so an id is
+    never reused while its entry lives. :meth:`trim` after each rebuild drops what the rebuild
+    did not ask for (edited and deleted models). Whoever owns the memo drops it whenever
+    anything besides the models changes (templates, config, build date).
+    """
+
+    def __init__(self) -> None:
+        self._now: dict[tuple[str, int], tuple[Model, Any]] = {}
+        self._next: dict[tuple[str, int], tuple[Model, Any]] = {}
+
+    def get(self, kind: str, model: Model, make: Callable[[], T]) -> T:
+        """The ``kind`` part of ``model``, made by ``make`` unless an earlier rebuild made it."""
+        key = (kind, id(model))
+        found = self._now.get(key)
+        value: T = found[1] if found is not None and found[0] is model else make()
+        self._next[key] = (model, value)
+        return value
+
+    def trim(self) -> None:
+        """End of a rebuild: keep only the parts it used."""
+        self._now, self._next = self._next, {}
+
+
+def build_catalog(
+    models: list[Model], today: dt.date, task_labels: dict[str, str], memo: PartMemo | None = None
+) -> Catalog:
+    """Group models by task; ``sorted`` is stable, so equal weights keep file-name order.
+
+    With ``memo`` an unchanged model keeps its :class:`Entry` object from the last rebuild, so
+    the parts of site-wide files derived from an entry can be memoised too.
+    """
     by_task: dict[str, list[Model]] = {}
     for m in models:
         by_task.setdefault(task_labels.get(m.task_type, m.task_name), []).append(m)
+
+    def entry(m: Model) -> Entry:
+        return Entry(m, model_url(m), badges(m, today))
+
     groups: list[Group] = []
     for name in sorted(by_task, key=str.casefold):
         members = sorted(by_task[name], key=lambda m: -m.weight)
+        entries = (
+            [entry(m) for m in members]
+            if memo is None
+            else [memo.get("entry", m, functools.partial(entry, m)) for m in members]
+        )
         groups.append(
             Group(
                 name=name,
                 task_type=members[0].task_type,
                 description=members[0].task_description,
-                models=[Entry(m, model_url(m), badges(m, today)) for m in members],
+                models=entries,
             )
         )
     return Catalog(groups, models)

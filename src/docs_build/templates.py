@@ -14,6 +14,7 @@ Values are rendered, never parsed: ``{{ 7*7 }}`` inside a description prints as 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -63,10 +64,17 @@ def md_escape(value: object) -> str:
     return _MD_ORDERED.sub(r"\1\\\2", text)
 
 
+#: Escaped text by text: the same titles, labels and descriptions are printed again and again
+#: (badges on every line of the catalog, and every line again on each rebuild in ``serve``).
+_escaped_str = functools.lru_cache(maxsize=1 << 15)(md_escape)
+
+
 @pass_eval_context
 def _finalize(ctx: EvalContext, value: Any) -> Any:
     if ctx.autoescape or isinstance(value, Markup):
         return value
+    if type(value) is str:
+        return _escaped_str(value)
     if value is None:
         # StrictUndefined catches missing names; None is a real value nobody should print.
         raise ValueError("template printed None; test the value before printing it")
