@@ -208,6 +208,12 @@ _base_url = click.option("--base-url", metavar="URL", help="Absolute URL the sit
     metavar="N",
     help="Worker processes (default: one per CPU).",
 )
+@click.option(
+    "-w",
+    "--watch",
+    is_flag=True,
+    help="Stay up and rebuild the output on every change to models, templates or config.",
+)
 @click.pass_obj
 def build(
     state: State,
@@ -218,8 +224,18 @@ def build(
     lock_timeout: float,
     no_cache: bool,
     jobs: int | None,
+    watch: bool,
 ) -> None:
     """Build the site into the output directory, replacing it atomically."""
+    overrides: dict[str, Any] = {
+        "out_dir": out.absolute() if out else None,
+        "strict": strict,
+        "build_date": _date(date),
+        "base_url": base_url,
+    }
+    if watch:
+        _build_watch(state, overrides, lock_timeout)
+        return
     started = time.perf_counter()
     started_ns = time.time_ns()  # before any descriptor is read (see cache.record_site)
     with guarded(state):
@@ -228,13 +244,7 @@ def build(
         from .pipeline import Build, project_paths, run
         from .write import check_out_dir, prune, publish, release_staging, spare_path
 
-        config = _config(
-            state,
-            out_dir=out.absolute() if out else None,
-            strict=strict,
-            build_date=_date(date),
-            base_url=base_url,
-        )
+        config = _config(state, **overrides)
         check_out_dir(config.out, config.root, project_paths(config))
         mtime = source_date_epoch()
         # The lock is held from the first page written to the swap: the cache hard-links pages
@@ -276,6 +286,58 @@ def build(
             f"docs-build: wrote {pages} pages ({files} files{reused}) to {config.out} "
             f"in {elapsed:.2f}s; {_summary(result.problems)}"
         )
+
+
+def _build_watch(state: State, overrides: dict[str, Any], lock_timeout: float) -> None:
+    """``build --watch``: build, then keep the output current until Ctrl+C (see :mod:`.resident`)."""
+    with guarded(state):
+        from .config import source_date_epoch
+        from .pipeline import project_paths
+        from .resident import Rebuilt, ResidentBuild
+        from .write import check_out_dir
+
+        config = _config(state, **overrides)
+        check_out_dir(config.out, config.root, project_paths(config))
+        first = True
+
+        def report(done: Rebuilt) -> None:
+            nonlocal first
+            _report(done.problems)
+            where, took = (
+                config.out,
+                f"{done.seconds * 1000:.0f} ms" if done.seconds < 1 else f"{done.seconds:.2f}s",
+            )
+            if not done.ok:
+                click.echo(
+                    f"docs-build: build failed: {_summary(done.problems)}; {where} was not changed", err=True
+                )
+            elif first:
+                pages = sum(1 for rel in done.outcome.plan if rel.endswith(".html")) - 1  # not 404
+                click.echo(
+                    f"docs-build: wrote {pages} pages ({done.written} files) to {where} in {took}; "
+                    f"{_summary(done.problems)}"
+                )
+            else:
+                inputs = ", ".join(done.outcome.reloaded) or "no input"
+                if done.pages_seconds is not None:
+                    took = f"{took} (its pages after {done.pages_seconds * 1000:.0f} ms)"
+                click.echo(
+                    f"docs-build: {inputs} changed: {done.outcome.rendered} page(s) rendered, "
+                    f"{done.written} file(s) updated in {where} in {took}; {_summary(done.problems)}"
+                )
+            first = first and not done.ok
+
+        with _writing(config.out, lock_timeout):
+            resident = ResidentBuild(config.root, overrides, source_date_epoch(), report, debug=state.debug)
+            try:
+                resident.start()
+                click.echo("docs-build: watching models, templates and config for changes (Ctrl+C to stop)")
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                click.echo("docs-build: stopped watching", err=True)
+            finally:
+                resident.stop()
 
 
 def _staging(out: Path, spare: Path | None) -> tuple[Path, dict[str, int] | None]:

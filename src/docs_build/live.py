@@ -18,10 +18,11 @@ keeps the good parts, so fixing the broken file re-renders only that file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -278,7 +279,10 @@ class LiveSite:
         except OSError:
             fd = None
         try:
-            for name, path in zip(names, paths, strict=True):  # all absolute, like the watcher's paths
+            todo: Iterable[tuple[str, Path]] = zip(names, paths, strict=True)
+            if fd is not None and names is self._names_listed and len(descriptors) == len(names):
+                todo = self._changed_since(names, paths, fd, hints)
+            for name, path in todo:  # all absolute, like the watcher's paths
                 try:
                     st: os.stat_result | None = os.stat(name, dir_fd=fd) if fd is not None else path.stat()
                 except OSError:
@@ -301,6 +305,31 @@ class LiveSite:
             self._descriptors = {path: self._descriptors[path] for path in paths}
             self._names_listed = names
         return reloaded, []
+
+    def _changed_since(
+        self, names: list[str], paths: list[Path], fd: int, hints: set[Path]
+    ) -> Iterable[tuple[str, Path]]:
+        """The descriptors whose stamp changed, or the watcher named, since the last scan.
+
+        Only for a listing equal to the last one (same names, same order as ``_descriptors``).
+        The ``stat`` calls run in C (``map`` over a partial of ``os.stat``) and the stamps are
+        compared as one list, so 10 000 unchanged files cost little more than their syscalls.
+        What this cannot tell (a file gone meanwhile) goes through the careful loop instead.
+        """
+        try:
+            stats = list(map(functools.partial(os.stat, dir_fd=fd), names))
+        except OSError:
+            return zip(names, paths, strict=True)
+        stamps = [(st.st_mtime_ns, st.st_size, st.st_ino) for st in stats]
+        known = [entry.stamp for entry in self._descriptors.values()]
+        named = {hint.name for hint in hints if hint.parent == self.config.models}
+        if stamps == known:
+            return [(n, p) for n, p in zip(names, paths, strict=True) if n in named]
+        return [
+            (n, p)
+            for n, p, now, then in zip(names, paths, stamps, known, strict=True)
+            if now != then or n in named
+        ]
 
     def _find_descriptors(self, models_dir: Path) -> tuple[list[str], list[Path]]:
         """``load.find_descriptors`` as (names, paths), each ``Path`` made once per process.

@@ -365,19 +365,31 @@ def publish(
         if staged is None:
             tmp.mkdir()
         write_tree(tmp, plan, mtime)
-        if out.exists():
-            if _exchange(tmp, out):
-                _retire(tmp, spare, out)  # tmp now holds the old site
-                return
-            os.rename(out, old)
-            try:
-                os.rename(tmp, out)
-            except BaseException:
-                os.rename(old, out)
-                raise
-            _retire(old, spare, out)
-        else:
-            os.rename(tmp, out)
+        if swap_in(tmp, out):
+            _retire(tmp, spare, out)  # tmp now holds the old site
     finally:
         with contextlib.suppress(OSError):
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def swap_in(tmp: Path, out: Path) -> bool:
+    """Make the tree at ``tmp`` the site at ``out``; the site it replaces ends up at ``tmp``.
+
+    One atomic exchange where the kernel has it; else two renames, with the old site put back
+    if the second fails. False when there was no site to replace (``tmp`` is then gone).
+    """
+    if not out.exists():
+        os.rename(tmp, out)
+        return False
+    if _exchange(tmp, out):
+        return True
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    shutil.rmtree(old, ignore_errors=True)
+    os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        os.rename(old, out)
+        raise
+    os.rename(old, tmp)
+    return True
