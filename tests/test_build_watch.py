@@ -1,0 +1,564 @@
+"""``docs-build build --watch`` as a user runs it: a real process, real file events, real disks.
+
+The resident build keeps ``build/`` current by writing only changed paths into a hard-linked
+copy of the site and exchanging it with ``build/``. Whatever it publishes must be what a one-shot
+``docs-build build`` of the same inputs writes, byte for byte and file for file, after any edit;
+a failed rebuild must leave ``build/`` as it was; a reader of ``build/`` must never see half a
+site; and the process must hold the output lock and clean up after itself when stopped.
+
+Nothing here asserts on time: waits poll with a generous deadline and fail only when the
+expected state never arrives. Edits are saved the way editors save (a scratch file renamed over
+the real one), so a watcher batch never sees a half-written descriptor.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, TypeVar
+
+import pytest
+
+from conftest import MakeProject, descriptor
+from docs_build.write import MARKER
+
+T = TypeVar("T")
+DEADLINE = 30.0
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "PYTHONUNBUFFERED": "1"}
+WATCHING = "docs-build: watching models, templates and config for changes (Ctrl+C to stop)"
+
+#: A file tree: relative path -> bytes for a file, None for a directory (so empty ones count).
+Tree = dict[str, bytes | None]
+
+
+def wait_for(probe: Callable[[], T | None], what: str | Callable[[], str]) -> T:
+    """Poll until ``probe`` returns something truthy; fail (not time) when it never does."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"gave up waiting for {what if isinstance(what, str) else what()}")
+
+
+def tree(root: Path) -> Tree:
+    """Every file (with its bytes) and directory under ``root``."""
+    found: Tree = {}
+    for dirpath, dirnames, filenames in os.walk(root, onerror=_raise):
+        rel = Path(dirpath).relative_to(root).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        for name in dirnames:
+            found[prefix + name + "/"] = None
+        for name in filenames:
+            found[prefix + name] = (Path(dirpath) / name).read_bytes()
+    return found
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+def stamps(root: Path) -> dict[str, tuple[int, int]]:
+    """i-node and mtime of every file and directory under ``root`` (and of ``root`` itself)."""
+    found = {".": (root.stat().st_ino, root.stat().st_mtime_ns)}
+    for path in root.rglob("*"):
+        st = path.stat()
+        found[path.relative_to(root).as_posix()] = (st.st_ino, st.st_mtime_ns)
+    return found
+
+
+def file_mtimes(root: Path) -> dict[str, int]:
+    """The mtime of every file but the marker (the only file nobody stamps)."""
+    return {
+        p.relative_to(root).as_posix(): p.stat().st_mtime_ns
+        for p in root.rglob("*")
+        if p.is_file() and p.name != MARKER
+    }
+
+
+def differences(got: Tree | None, want: Tree) -> str:
+    """What keeps two trees apart, briefly, for failure messages."""
+    if got is None:
+        return "build/ could not be read"
+    missing = sorted(want.keys() - got.keys())
+    extra = sorted(got.keys() - want.keys())
+    differ = sorted(k for k in want.keys() & got.keys() if want[k] != got[k])
+    return f"missing {missing}, extra {extra}, different bytes {differ}"
+
+
+def save(path: Path, text: str) -> None:
+    """Write ``path`` as editors do: a scratch file (ignored by the watcher), renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(text, encoding="utf-8")
+    os.replace(scratch, path)
+
+
+def one_shot(project: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "docs_build",
+            "-C",
+            str(project),
+            "build",
+            "--no-cache",
+            *args,
+            "--out",
+            str(out),
+        ],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+class Watching:
+    """A running ``docs-build build --watch`` and what it printed so far (read by threads, so the
+    pipes never fill up and block it)."""
+
+    def __init__(self, project: Path, references: Path) -> None:
+        self.project = project
+        self.out = project / "build"
+        self._references = references
+        self._made = 0
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "docs_build", "-C", str(project), "build", "--watch"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+        )
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self._readers = [
+            threading.Thread(target=_read, args=(self.proc.stdout, self.stdout), daemon=True),
+            threading.Thread(target=_read, args=(self.proc.stderr, self.stderr), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    @property
+    def spare(self) -> Path:
+        return self.project / f".build.tmp-{self.proc.pid}"
+
+    def printed(self) -> str:
+        return "stdout:\n" + "\n".join(self.stdout) + "\nstderr:\n" + "\n".join(self.stderr)
+
+    def wait_line(self, lines: list[str], pattern: str, start: int = 0) -> str:
+        """The first line from ``start`` on matching ``pattern``; fails if the process ends first."""
+
+        def probe() -> str | None:
+            found = next((line for line in lines[start:] if re.search(pattern, line)), None)
+            if found is None and self.proc.poll() is not None:
+                for reader in self._readers:
+                    reader.join(timeout=5)
+                found = next((line for line in lines[start:] if re.search(pattern, line)), None)
+                if found is None:
+                    raise AssertionError(
+                        f"exited {self.proc.returncode} before {pattern!r}\n{self.printed()}"
+                    )
+            return found
+
+        return wait_for(probe, lambda: f"{pattern!r}\n{self.printed()}")
+
+    def started(self) -> None:
+        self.wait_line(self.stdout, re.escape(WATCHING))
+
+    def reports(self) -> int:
+        return sum(" changed: " in line for line in self.stdout)
+
+    def reference(self) -> Tree:
+        """A one-shot build of the inputs as they are now, into a new directory."""
+        self._made += 1
+        out = self._references / f"ref-{self._made}"
+        done = one_shot(self.project, out)
+        assert done.returncode == 0, done.stderr
+        return tree(out)
+
+    def edit(self, change: Callable[[], None]) -> Tree:
+        """Make ``change``, wait for a rebuild report and for ``build/`` to equal a fresh one-shot
+        build of the same inputs; returns that build's tree."""
+        before = self.reports()
+        change()
+        wait_for(lambda: self.reports() > before, lambda: f"a rebuild report\n{self.printed()}")
+        want = self.reference()
+        self.wait_same(want)
+        return want
+
+    def wait_same(self, want: Tree) -> None:
+        last: list[Tree | None] = [None]
+
+        def probe() -> bool:
+            try:
+                last[0] = tree(self.out)
+            except OSError:  # read across a swap: look again
+                last[0] = None
+            return last[0] == want
+
+        wait_for(probe, lambda: f"build/ to equal the one-shot build: {differences(last[0], want)}")
+
+    def stop(self, signum: int = signal.SIGINT) -> int:
+        self.proc.send_signal(signum)
+        code = self.proc.wait(timeout=DEADLINE)
+        for reader in self._readers:
+            reader.join(timeout=5)
+        return code
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=DEADLINE)
+
+
+def _read(stream: IO[str], into: list[str]) -> None:
+    for line in stream:
+        into.append(line.rstrip("\n"))
+
+
+@pytest.fixture
+def watch(tmp_path: Path) -> Iterator[Callable[[Path], Watching]]:
+    """Start ``build --watch`` on a project and wait until it watches; killed at the end."""
+    running: list[Watching] = []
+
+    def start(project: Path) -> Watching:
+        refs = tmp_path / "references"
+        refs.mkdir(exist_ok=True)
+        watching = Watching(project, refs)
+        running.append(watching)
+        watching.started()
+        return watching
+
+    yield start
+    for watching in running:
+        watching.kill()
+
+
+def three_models() -> dict[str, str]:
+    return {
+        "alpha.yaml": descriptor("alpha", description="Alpha writes text."),
+        "beta.yaml": descriptor(
+            "beta", description="Beta translates.", task_name="Translation", task_type="translation"
+        ),
+        "gamma.yaml": descriptor("gamma", description="Gamma chats.", weight=3),
+    }
+
+
+def leftovers(project: Path) -> list[str]:
+    return sorted(
+        p.name for p in project.parent.iterdir() if ".tmp-" in p.name or ".old-" in p.name
+    ) + sorted(p.name for p in project.iterdir() if ".tmp-" in p.name or ".old-" in p.name)
+
+
+# -- the key property: build/ is always a one-shot build of the inputs ---------------------------
+
+
+def test_every_publish_equals_a_one_shot_build(
+    make_project: MakeProject, watch: Callable[[Path], Watching]
+) -> None:
+    project = make_project(three_models())
+    models = project / "models"
+    w = watch(project)
+    want = w.reference()
+    assert tree(w.out) == want, differences(tree(w.out), want)
+    assert file_mtimes(w.out) == file_mtimes(w.out.parent.parent / "references" / "ref-1")
+    files = sum(1 for rel, data in want.items() if data is not None and rel != MARKER)
+    assert f"docs-build: wrote 4 pages ({files} files) to {w.out} in " in w.stdout[0], w.printed()
+    assert w.spare.is_dir() and (w.spare / MARKER).is_file()
+
+    steps: list[tuple[str, Callable[[], None]]] = [
+        (
+            "description",
+            lambda: save(models / "alpha.yaml", descriptor("alpha", description="Alpha, edited.")),
+        ),
+        (
+            "title",
+            lambda: save(
+                models / "beta.yaml",
+                (models / "beta.yaml").read_text().replace('title: "beta"', 'title: "Beta Prime"'),
+            ),
+        ),
+        ("new model", lambda: save(models / "delta.yaml", descriptor("delta", description="Delta is new."))),
+        (
+            "renamed slug",
+            lambda: save(
+                models / "gamma.yaml", descriptor("gamma-two", description="Gamma moved.", weight=3)
+            ),
+        ),
+        ("deleted model", lambda: (models / "beta.yaml").unlink()),
+        (
+            "template override",
+            lambda: save(
+                project / "templates" / "partials" / "header.md.j2",
+                "# {{ model.title }}\n\nOverridden header.\n\n{{ model.description }}\n",
+            ),
+        ),
+        ("config created", lambda: save(project / "docs-build.toml", 'title = "Edited catalog"\n')),
+        ("config edited", lambda: save(project / "docs-build.toml", 'title = "Catalog, again"\n')),
+        (
+            "edit after settings",
+            lambda: save(models / "delta.yaml", descriptor("delta", description="Delta again.")),
+        ),
+        ("override removed", lambda: (project / "templates" / "partials" / "header.md.j2").unlink()),
+    ]
+    for what, change in steps:
+        try:
+            want = w.edit(change)
+        except AssertionError as exc:
+            raise AssertionError(f"after the {what} step: {exc}") from None
+    assert "models/beta/" not in want and "models/gamma/" not in want  # the reference agrees
+    assert b"Catalog, again" in (w.out / "index.html").read_bytes()
+    assert b"Delta again." in (w.out / "models" / "delta" / "index.html").read_bytes()
+    assert not [line for line in w.stderr if "error" in line], w.printed()
+
+    assert w.stop() == 0, w.printed()
+    assert tree(w.out) == want, differences(tree(w.out), want)  # nothing published after the last check
+    assert file_mtimes(w.out) == file_mtimes(w.project.parent / "references" / f"ref-{len(steps) + 1}")
+
+
+def test_reports_name_what_changed(make_project: MakeProject, watch: Callable[[Path], Watching]) -> None:
+    project = make_project(three_models())
+    w = watch(project)
+    start = len(w.stdout)
+    w.edit(lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="Alpha, edited.")))
+    line = w.wait_line(w.stdout, " changed: ", start)
+    assert line.startswith("docs-build: models/alpha.yaml changed: 1 page(s) rendered, "), line
+    assert f"file(s) updated in {w.out} in " in line and line.endswith("; 0 error(s), 0 warning(s)"), line
+
+
+# -- failures leave build/ alone -----------------------------------------------------------------
+
+
+def test_a_broken_descriptor_leaves_build_untouched(
+    make_project: MakeProject, watch: Callable[[Path], Watching]
+) -> None:
+    project = make_project(three_models())
+    w = watch(project)
+    w.edit(
+        lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="Before the break."))
+    )
+    before, before_stamps = tree(w.out), stamps(w.out)
+    errors = len(w.stderr)
+
+    save(project / "models" / "alpha.yaml", "model: [unclosed\n")
+    w.wait_line(w.stderr, r"^models/alpha\.yaml:\d+:\d+: error: YAML syntax error", errors)
+    w.wait_line(
+        w.stderr,
+        rf"^docs-build: build failed: 1 error\(s\), .*; {re.escape(str(w.out))} was not changed$",
+        errors,
+    )
+    assert tree(w.out) == before
+    assert stamps(w.out) == before_stamps  # not even rewritten with the same bytes
+
+    want = w.edit(
+        lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="Fixed again."))
+    )
+    assert b"Fixed again." in want["models/alpha/index.html"]  # type: ignore[operator]
+    # and a later edit still goes out through the spare
+    w.edit(
+        lambda: save(
+            project / "models" / "gamma.yaml", descriptor("gamma", description="Gamma, later.", weight=3)
+        )
+    )
+
+
+def test_a_broken_config_leaves_build_untouched(
+    make_project: MakeProject, watch: Callable[[Path], Watching]
+) -> None:
+    project = make_project(three_models(), config='title = "First"\n')
+    w = watch(project)
+    before_stamps = stamps(w.out)
+    errors = len(w.stderr)
+    save(project / "docs-build.toml", 'title = "unclosed\n')
+    w.wait_line(w.stderr, r"^docs-build\.toml:\d+:\d+: error: ", errors)
+    w.wait_line(w.stderr, r"was not changed$", errors)
+    assert stamps(w.out) == before_stamps
+
+    def fix() -> None:
+        save(project / "docs-build.toml", 'title = "Second"\n')
+        # A config saved by rename a second time goes unseen (see the xfail test below); the
+        # rebuild a descriptor edit starts reads the config afresh all the same.
+        save(project / "models" / "alpha.yaml", descriptor("alpha", description="With the fix."))
+
+    w.edit(fix)
+    assert b"Second" in (w.out / "index.html").read_bytes()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="watch.py watches the config file's i-node: once an editor saves it by rename, "
+    "later saves of the config are never seen (until something else rebuilds)",
+)
+def test_a_config_saved_by_rename_twice_is_seen_twice(
+    make_project: MakeProject, watch: Callable[[Path], Watching]
+) -> None:
+    project = make_project(three_models(), config='title = "First"\n')
+    w = watch(project)
+    w.edit(lambda: save(project / "docs-build.toml", 'title = "Second"\n'))
+    w.edit(lambda: save(project / "docs-build.toml", 'title = "Third"\n'))
+    assert b"Third" in (w.out / "index.html").read_bytes()
+
+
+# -- readers never see half a site ---------------------------------------------------------------
+
+
+def test_readers_always_see_a_complete_site(
+    make_project: MakeProject, watch: Callable[[Path], Watching]
+) -> None:
+    project = make_project(three_models())
+    w = watch(project)
+    slugs = ["alpha", "beta", "gamma"]
+    stop = threading.Event()
+    seen: list[str] = []
+    bad: list[str] = []
+
+    def check_once() -> None:
+        """Each path is resolved once and each file read through one open descriptor, so
+        everything checked here belongs to one published tree at the moment it was opened."""
+        for rel in (MARKER, "index.html", "llms.txt", "search-index.json"):
+            if not (w.out / rel).is_file():
+                bad.append(f"{rel} missing")
+        index = (w.out / "index.html").read_bytes()
+        if not index.rstrip().endswith(b"</html>"):
+            bad.append("index.html cut short")
+        for slug in slugs:
+            if f"models/{slug}/".encode() not in index:
+                bad.append(f"index.html without {slug}")
+            page = (w.out / "models" / slug / "index.html").read_bytes()
+            if not page.rstrip().endswith(b"</html>"):
+                bad.append(f"{slug} page cut short")
+        match = re.search(rb"Edit number (\d+)\.", (w.out / "models" / "alpha" / "index.html").read_bytes())
+        if match:
+            seen.append(match.group(1).decode())
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                check_once()
+            except OSError as exc:
+                bad.append(f"{exc.__class__.__name__}: {exc.filename}")
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    try:
+        for number in range(1, 21):
+            text = descriptor("alpha", description=f"Edit number {number}.")
+            save(project / "models" / "alpha.yaml", text)
+            page = w.out / "models" / "alpha" / "index.html"
+            wait_for(lambda: f"Edit number {number}.".encode() in page.read_bytes(), f"edit {number}")  # noqa: B023
+    finally:
+        stop.set()
+        thread.join(timeout=DEADLINE)
+    assert not bad, sorted(set(bad))
+    assert seen, "the reader never saw a published edit"
+    assert not [line for line in w.stderr if "error" in line], w.printed()
+
+
+# -- stopping --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_cleanly(
+    make_project: MakeProject, watch: Callable[[Path], Watching], signum: int
+) -> None:
+    project = make_project(three_models())
+    w = watch(project)
+    want = w.edit(
+        lambda: save(project / "models" / "beta.yaml", descriptor("beta", description="Beta, edited."))
+    )
+    assert w.spare.is_dir()
+    spare = w.spare
+
+    assert w.stop(signum) == 0, w.printed()
+    assert "docs-build: stopped watching" in w.stderr, w.printed()
+    assert "Traceback" not in w.printed()
+    assert not spare.exists()
+    assert leftovers(project) == []
+    assert tree(w.out) == want
+    # the lock went with the process: a one-shot build of the same output does not wait
+    done = one_shot(project, w.out, "--lock-timeout", "0")
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_lock_is_held_while_watching(
+    make_project: MakeProject, watch: Callable[[Path], Watching]
+) -> None:
+    project = make_project(three_models())
+    w = watch(project)
+    before = stamps(w.out)
+    done = one_shot(project, w.out, "--lock-timeout", "0.5")
+    assert done.returncode == 1, done.stderr
+    assert f"docs-build: error: another docs-build (pid {w.proc.pid}) is writing {w.out}" in done.stderr
+    assert stamps(w.out) == before
+    # the watcher is unaffected and keeps publishing
+    w.edit(
+        lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="Still watching."))
+    )
+
+
+def test_a_second_watch_of_the_same_output_is_refused(make_project: MakeProject, tmp_path: Path) -> None:
+    project = make_project(three_models())
+    first = Watching(project, tmp_path)
+    try:
+        first.started()
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "docs_build",
+                "-C",
+                str(project),
+                "build",
+                "--watch",
+                "--lock-timeout",
+                "0.2",
+            ],
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert second.returncode == 1, second.stderr
+        assert f"another docs-build (pid {first.proc.pid}) is writing" in second.stderr
+        assert first.proc.poll() is None
+    finally:
+        first.kill()
+
+
+# -- the disk changed behind its back ------------------------------------------------------------
+
+
+def test_a_deleted_spare_is_made_again(make_project: MakeProject, watch: Callable[[Path], Watching]) -> None:
+    project = make_project(three_models())
+    w = watch(project)
+    assert (w.spare / MARKER).is_file()
+    shutil.rmtree(w.spare)
+    w.edit(lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="No spare.")))
+    wait_for(lambda: (w.spare / MARKER).is_file(), "the spare to be made again")
+    # the spare made again serves the next publishes
+    w.edit(lambda: save(project / "models" / "beta.yaml", descriptor("beta", description="Spare again.")))
+    w.edit(lambda: (project / "models" / "gamma.yaml").unlink())
+
+
+def test_a_deleted_output_is_published_again(
+    make_project: MakeProject, watch: Callable[[Path], Watching]
+) -> None:
+    project = make_project(three_models())
+    w = watch(project)
+    w.edit(lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="First.")))
+    shutil.rmtree(w.out)
+    w.edit(lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="Second.")))
+    w.edit(lambda: save(project / "models" / "beta.yaml", descriptor("beta", description="Third.")))
+    w.edit(lambda: save(project / "models" / "epsilon.yaml", descriptor("epsilon", description="Fourth.")))
