@@ -39,9 +39,9 @@ WATCHING = "docs-build: watching models, templates and config for changes (Ctrl+
 Tree = dict[str, bytes | None]
 
 
-def wait_for(probe: Callable[[], T | None], what: str | Callable[[], str]) -> T:
+def wait_for(probe: Callable[[], T | None], what: str | Callable[[], str], patience: float = DEADLINE) -> T:
     """Poll until ``probe`` returns something truthy; fail (not time) when it never does."""
-    deadline = time.monotonic() + DEADLINE
+    deadline = time.monotonic() + patience
     while time.monotonic() < deadline:
         value = probe()
         if value:
@@ -188,12 +188,12 @@ class Watching:
         assert done.returncode == 0, done.stderr
         return tree(out)
 
-    def edit(self, change: Callable[[], None]) -> Tree:
+    def edit(self, change: Callable[[], None], patience: float = DEADLINE) -> Tree:
         """Make ``change``, wait for a rebuild report and for ``build/`` to equal a fresh one-shot
         build of the same inputs; returns that build's tree."""
         before = self.reports()
         change()
-        wait_for(lambda: self.reports() > before, lambda: f"a rebuild report\n{self.printed()}")
+        wait_for(lambda: self.reports() > before, lambda: f"a rebuild report\n{self.printed()}", patience)
         want = self.reference()
         self.wait_same(want)
         return want
@@ -407,7 +407,8 @@ def test_a_config_saved_by_rename_twice_is_seen_twice(
     project = make_project(three_models(), config='title = "First"\n')
     w = watch(project)
     w.edit(lambda: save(project / "docs-build.toml", 'title = "Second"\n'))
-    w.edit(lambda: save(project / "docs-build.toml", 'title = "Third"\n'))
+    # an expected failure need not wait the full deadline (a slow machine only makes it fail)
+    w.edit(lambda: save(project / "docs-build.toml", 'title = "Third"\n'), patience=8)
     assert b"Third" in (w.out / "index.html").read_bytes()
 
 
@@ -558,7 +559,28 @@ def test_a_deleted_output_is_published_again(
     project = make_project(three_models())
     w = watch(project)
     w.edit(lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="First.")))
-    shutil.rmtree(w.out)
+    shutil.rmtree(w.out)  # then a descriptor edit: published in two steps
     w.edit(lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="Second.")))
     w.edit(lambda: save(project / "models" / "beta.yaml", descriptor("beta", description="Third.")))
+    shutil.rmtree(w.out)  # then a config edit: published in one step
+    w.edit(lambda: save(project / "docs-build.toml", 'title = "Without build"\n'))
     w.edit(lambda: save(project / "models" / "epsilon.yaml", descriptor("epsilon", description="Fourth.")))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the spare is trusted: a file removed from build/ by hand rotates between the two "
+    "trees and never comes back while --watch runs (a one-shot build restores it)",
+)
+def test_a_file_removed_from_build_by_hand_comes_back(
+    make_project: MakeProject, watch: Callable[[Path], Watching]
+) -> None:
+    project = make_project(three_models())
+    w = watch(project)
+    (w.out / "models" / "alpha" / "index.md").unlink()
+    for number in range(3):  # enough swaps for the damaged tree to be published again
+        before = w.reports()
+        save(project / "models" / "beta.yaml", descriptor("beta", description=f"Beta {number}."))
+        wait_for(lambda: w.reports() > before, "a rebuild report")  # noqa: B023
+    # the report comes after the last swap of its rebuild: build/ is settled
+    assert (w.out / "models" / "alpha" / "index.md").is_file()
