@@ -15,6 +15,7 @@ now naming another models directory).
 from __future__ import annotations
 
 import fnmatch
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -105,6 +106,7 @@ class Watcher:
         may be set (the generator would only create them on its first ``next()``).
         """
         with RustNotify([str(p) for p in targets], False, False, 300, True, True) as notify:
+            files = _identities(targets)
             self.ready.set()
             while True:
                 raw = notify.watch(DEBOUNCE_MS, self._step_ms, RECHECK_MS, self._stop)
@@ -114,5 +116,23 @@ class Watcher:
                     changed = {Path(path) for _kind, path in raw if not is_ignored(path)}
                     if changed:
                         self._on_change(changed)
-                if [p for p in self._targets() if p.exists()] != targets:
+                if [p for p in self._targets() if p.exists()] != targets or _identities(targets) != files:
                     return True
+
+
+def _identities(targets: list[Path]) -> dict[Path, tuple[int, int]]:
+    """Device and i-node of each target that is a file (the config file).
+
+    The OS watches a file's i-node, not its name. An editor that saves by writing a new file and
+    renaming it over the old one (vim, ``sed -i``, most IDEs) leaves the watch on the replaced
+    i-node: that save is seen, later ones would not be. A changed i-node restarts the watcher.
+    """
+    found: dict[Path, tuple[int, int]] = {}
+    for path in targets:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            found[path] = (st.st_dev, st.st_ino)
+    return found
