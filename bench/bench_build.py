@@ -287,15 +287,17 @@ def resident(ws: Workspace, edits: int) -> dict[str, float]:
             path.write_text(original)
             while "changed" not in lines.get(timeout=60):
                 pass
+        rss_mib = _memory([proc.pid])[0] / 1024
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
     med = statistics.median
-    result = {"startup": startup_s, "page": med(page), "site": med(site), "work": med(work)}
+    result = {"startup": startup_s, "page": med(page), "site": med(site), "work": med(work), "rss": rss_mib}
     if pages_work:
         result["pages_work"] = med(pages_work)
     print(
-        f"docs-build build --watch ({edits} edits, one at a time; first build {startup_s:.1f} s):\n"
+        f"docs-build build --watch ({edits} edits, one at a time; first build {startup_s:.1f} s, "
+        f"resident set after the edits {rss_mib:.0f} MiB):\n"
         f"  edited page on disk  median {result['page'] * 1000:6.0f} ms  p90 {_p90(page) * 1000:6.0f} ms "
         "(from the write, with the file event and 20 ms debounce)\n"
         f"  whole site on disk   median {result['site'] * 1000:6.0f} ms  p90 {_p90(site) * 1000:6.0f} ms\n"

@@ -557,8 +557,9 @@ def test_a_deleted_output_is_published_again(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the spare is trusted: a file removed from build/ by hand rotates between the two "
-    "trees and never comes back while --watch runs (a one-shot build restores it)",
+    reason="documented limitation (README, build --watch): build/ is trusted between rebuilds, so "
+    "a file removed from it by hand rotates between the two trees and never comes back while "
+    "--watch runs (a one-shot build restores it)",
 )
 def test_a_file_removed_from_build_by_hand_comes_back(
     make_project: MakeProject, watch: Callable[[Path], Watching]
