@@ -10,6 +10,7 @@ replaced, and the cached ``md_escape`` against the plain one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections import OrderedDict
@@ -24,7 +25,7 @@ from jinja2.nodes import EvalContext
 from conftest import MakeProject, descriptor
 from docs_build import cache, load
 from docs_build import site as site_stage
-from docs_build.live import LiveSite, Outcome
+from docs_build.live import LiveSite, Outcome, Stored
 from docs_build.templates import _finalize, make_environment, md_escape
 
 # -- cache._list_cuts against the line loop it replaced ---------------------------------------
@@ -454,3 +455,45 @@ def test_descriptors_that_come_and_go_are_followed(make_project: MakeProject) ->
         "models/c/index.md",
     ]
     assert_same_plan(outcome, root)
+
+
+# -- build --watch keeps digests, not bytes ---------------------------------------------------
+
+
+def test_dropped_bytes_leave_digests_and_exact_diffs(project: Path) -> None:
+    """After ``drop_bytes`` every output is a digest; an edit's diff names exactly what changed,
+    with the new bytes, and the digests are those of a fresh site's bytes."""
+    models = project / "models"
+    site = LiveSite(project)
+    first = dict(rebuild(site).plan)
+    site.drop_bytes()
+    assert site.bytes_dropped
+    assert all(isinstance(v, Stored) for v in site._plan.values())
+    assert all(isinstance(v, Stored) for d in site._descriptors.values() for v in (d.outputs or {}).values())
+
+    edited = models / f"{slug(3)}.yaml"
+    write(edited, descriptor(slug(3), description="Words only here."))
+    outcome = rebuild(site, edited)
+    fresh = fresh_plan(project)
+    assert outcome.changed == {rel for rel in fresh if first.get(rel) != fresh[rel]}
+    assert {f"models/{slug(3)}/index.html", "index.md", "llms.txt"} <= outcome.changed
+    for rel in outcome.changed:
+        assert not isinstance(outcome.plan[rel], Stored) and outcome.plan[rel] == fresh[rel], rel
+    site.drop_bytes()
+    for rel, data in site._plan.items():
+        assert data == hashlib.blake2b(fresh[rel], digest_size=20).digest(), rel
+
+    write(edited, descriptor(slug(3), description="Words only here."))  # same bytes, new stamp
+    assert rebuild(site, edited).changed == frozenset()
+
+
+def test_forgotten_outputs_are_rendered_again_in_full(project: Path) -> None:
+    site = LiveSite(project)
+    rebuild(site)
+    site.drop_bytes()
+    site.forget_outputs()
+    assert not site.bytes_dropped
+    outcome = rebuild(site)
+    assert not any(isinstance(v, Stored) for v in outcome.plan.values())
+    assert outcome.changed == frozenset()  # the same bytes as the digests stood for
+    assert_same_plan(outcome, project)

@@ -332,12 +332,14 @@ def _build_watch(state: State, overrides: dict[str, Any], lock_timeout: float) -
             try:
                 resident.start()
                 click.echo("docs-build: watching models, templates and config for changes (Ctrl+C to stop)")
-                while True:
-                    time.sleep(3600)
+                while not resident.finished.wait(1.0):
+                    pass
             except KeyboardInterrupt:
                 click.echo("docs-build: stopped watching", err=True)
+                return
             finally:
                 resident.stop()
+        sys.exit(EXIT_USAGE)
 
 
 def _staging(out: Path, spare: Path | None) -> tuple[Path, dict[str, int] | None]:

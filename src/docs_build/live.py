@@ -96,7 +96,10 @@ class LiveSite:
         self._pages: dict[str, bytes] = {}  # every model page (see ``_model_pages``)
         self._contributed: dict[Path, dict[str, bytes] | None] = {}
         self._unpublished: set[str] = set()
-        self._checked: Mapping[str, bytes] = {"": b""}  # the last plan whose paths passed the check
+        self._checked: frozenset[str] = frozenset({""})  # the paths of the last plan that passed
+        self._fresh: list[Path] = []  # descriptors rendered since the last ``drop_bytes``
+        #: Whether outputs are held as digests only (see :meth:`drop_bytes`).
+        self.bytes_dropped = False
         self._template_problems: list[Problem] = []
         self._last_ok = False
         self._pieces = PieceMemo()
@@ -196,6 +199,35 @@ class LiveSite:
                 pages.update(outputs)
                 self._unpublished.update(outputs)
         return pages
+
+    # -- bytes already on disk (``build --watch``) ------------------------------------------------
+
+    def drop_bytes(self) -> None:
+        """Keep only a digest of each output rendered since the last call.
+
+        ``build --watch`` calls this once a plan is on disk: the pages of 10 000 models are
+        half a gigabyte, and on disk already. What a rebuild compares them with is then their
+        digest (:class:`Stored`, see :func:`_same`). The next plan written in full needs its
+        bytes again: :meth:`forget_outputs` renders everything anew.
+        """
+        for path in self._fresh:
+            entry = self._descriptors.get(path)
+            if entry is not None and entry.outputs and self._contributed.get(path) is entry.outputs:
+                entry.outputs = self._contributed[path] = {k: _stored(v) for k, v in entry.outputs.items()}
+                self._pages.update(entry.outputs)
+        self._fresh = []
+        for key in self._site_keys:
+            if key in self._plan:
+                self._plan[key] = _stored(self._plan[key])
+        for key, value in self._plan.items():
+            if not isinstance(value, Stored):
+                self._plan[key] = self._pages.get(key) or _stored(value)
+        self.bytes_dropped = True
+
+    def forget_outputs(self) -> None:
+        """Render every page again on the next rebuild, as after a change of templates."""
+        self._renderer = None
+        self.bytes_dropped = False
 
     def _fatal(self, problems: list[Problem]) -> bool:
         """Whether ``problems`` fail the build; under ``strict`` a warning does too (before any
@@ -381,13 +413,14 @@ class LiveSite:
         """Render every model page that has no cached outputs; returns how many, and problems."""
         assert self._renderer is not None
         rendered = 0
-        for entry in self._ordered():
+        for path, entry in self._descriptors.items():
             if entry.model is None or entry.outputs is not None:
                 continue
             rendered += 1
             try:
                 entry.outputs = model_outputs(self._renderer, entry.model)
                 entry.render_problems = []
+                self._fresh.append(path)
             except RenderError as exc:
                 entry.render_problems = [exc.problem]
         # A broken template fails every page the same way: say it once, as ``build`` does.
@@ -409,12 +442,12 @@ class LiveSite:
                 self._renderer.parts.trim()
         plan = {**pages, **site}
         self._site_keys = frozenset(site)
-        if plan.keys() != self._checked.keys():  # the same paths as a plan that passed: skip
+        if plan.keys() != self._checked:  # the same paths as a plan that passed: skip
             out = Location(display_path(self.config.out, self.root))
             found = [Problem(out, message) for message in check_plan_paths(plan)]
             problems += found
             if not found:
-                self._checked = plan
+                self._checked = frozenset(plan)
         return plan, problems
 
 
@@ -423,7 +456,28 @@ def _files_under(directory: Path) -> list[Path]:
     return [p for p in template_files(directory) if not is_ignored(p.name)]
 
 
+class Stored(bytes):
+    """The digest standing for an output's bytes once they are on disk (:meth:`LiveSite.drop_bytes`)."""
+
+
+def _stored(data: bytes) -> Stored:
+    if isinstance(data, Stored):
+        return data
+    return Stored(hashlib.blake2b(data, digest_size=20).digest())
+
+
+def _same(a: bytes | None, b: bytes | None) -> bool:
+    """Whether two outputs hold the same bytes; either may be a :class:`Stored` digest."""
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    if isinstance(a, Stored) is isinstance(b, Stored):
+        return a == b
+    return _stored(a) == _stored(b)
+
+
 def _diff(old: Mapping[str, bytes], new: Mapping[str, bytes], keys: Collection[str]) -> frozenset[str]:
     """Which of ``keys`` were added, removed or have other bytes; every other path is known to
     be the same object in both plans (identity first: cached pages are reused)."""
-    return frozenset(k for k in keys if (prev := old.get(k)) is not (now := new.get(k)) and prev != now)
+    return frozenset(k for k in keys if not _same(old.get(k), new.get(k)))

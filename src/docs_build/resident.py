@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from .errors import Location, Problem, display_path
-from .live import LiveSite, Outcome
+from .live import LiveSite, Outcome, Stored
 from .watch import Watcher
 from .write import MARKER, make_room, publish, staging_path, swap_in
 
@@ -55,6 +55,10 @@ class Rebuilt:
         return self.outcome.problems
 
 
+class NeedsBytes(Exception):
+    """The whole site must be written, but only digests of its unchanged files are in memory."""
+
+
 class DiskSite:
     """``build/`` and the tree beside it, updated by differences."""
 
@@ -66,22 +70,41 @@ class DiskSite:
         #: (not made yet, or a write to it failed), so the next publish writes everything.
         self._behind: set[str] | None = None
 
+    def invalidate(self) -> None:
+        """Write the whole site next time (after a failure, nothing on disk is assumed)."""
+        self._behind = None
+
+    def ready(self) -> bool:
+        """Whether a publish can be made from the changes alone (else it needs every file)."""
+        return self._behind is not None and (self.spare / MARKER).is_file() and (self.out / MARKER).is_file()
+
     def publish(self, plan: Mapping[str, bytes], changed: Collection[str]) -> int:
         """Make ``build/`` hold exactly ``plan``, which differs from the last plan in ``changed``.
 
-        Returns how many files were written or removed in the tree that was swapped in.
+        The spare holds the site before the last swap: the paths that swap changed get the
+        published file (a hard link to it), the paths changed now get the new bytes. Unless the
+        spare or ``build/`` is missing, only those are touched; then ``plan`` must hold every
+        file's bytes. Returns how many files were written, linked or removed.
         """
         behind, self._behind = self._behind, None  # until this publish is done
-        if behind is None or not (self.spare / MARKER).is_file():
+        if behind is None or not (self.spare / MARKER).is_file() or not (self.out / MARKER).is_file():
+            if any(isinstance(data, Stored) for data in plan.values()):
+                raise NeedsBytes
             publish(self.out, plan, mtime=self.mtime)
             shutil.rmtree(self.spare, ignore_errors=True)
             shutil.copytree(self.out, self.spare, copy_function=os.link)
             self._behind = set()
             return len(plan)
-        todo = sorted(behind.union(changed))
-        for rel in todo:
+        for rel in sorted(behind.difference(changed)):
             target = self.spare / rel
-            make_room(target)  # whatever is there goes: files are always written anew
+            make_room(target)  # whatever is there goes: files are always replaced, never written
+            try:
+                os.link(self.out / rel, target)
+            except FileNotFoundError:  # the last swap removed it
+                self._drop_empty_parents(target)
+        for rel in sorted(changed):
+            target = self.spare / rel
+            make_room(target)
             data = plan.get(rel)
             if data is None:
                 self._drop_empty_parents(target)
@@ -92,7 +115,7 @@ class DiskSite:
                 os.utime(target, (self.mtime, self.mtime))
         if swap_in(self.spare, self.out):  # the spare now holds the site just replaced
             self._behind = set(changed)
-        return len(todo)
+        return len(behind.union(changed))
 
     def _drop_empty_parents(self, target: Path) -> None:
         """Remove directories a removed page leaves empty (``models/<slug>/``), never the root."""
@@ -123,8 +146,9 @@ class ResidentBuild:
         self._report = report
         self._lock = threading.Lock()
         self._watcher: Watcher | None = None
-        self._first = True
         self._early: tuple[int, float | None] = (0, None)  # files and time of the pages-only step
+        #: Set when watching cannot go on (the output directory moved); the command then exits.
+        self.finished = threading.Event()
 
     def start(self) -> Rebuilt:
         """Build everything and publish it if good; then watch the inputs."""
@@ -147,15 +171,11 @@ class ResidentBuild:
             started = time.perf_counter()
             self._early = (0, None)
             try:
-                outcome = self.live.rebuild(changed, early=functools.partial(self._publish_pages, started))
-                if self.live.config.out.absolute() != self.disk.out:
-                    outcome = self._refuse(
-                        outcome, "the config names another output directory; restart docs-build build --watch"
-                    )
-                written = self._early[0]
-                if outcome.ok and (outcome.changed or self._first):
-                    written += self.disk.publish(outcome.plan, outcome.changed)
-                    self._first = False
+                try:
+                    outcome, written = self._rebuild_once(changed, started)
+                except NeedsBytes:  # build/ or the spare went away while this rebuild ran
+                    self.live.forget_outputs()
+                    outcome, written = self._rebuild_once(changed, started)
             except OSError as exc:  # disk full, permissions: build/ is as it was; keep watching
                 outcome, written = self._refuse(None, f"could not write the site: {exc}"), 0
             except Exception as exc:  # a bug must not stop the watching either
@@ -168,21 +188,37 @@ class ResidentBuild:
             self._report(done)
         return done
 
+    def _rebuild_once(self, changed: Collection[Path], started: float) -> tuple[Outcome, int]:
+        if self.live.bytes_dropped and not self.disk.ready():
+            self.live.forget_outputs()  # every file is written: render every page again
+        outcome = self.live.rebuild(changed, early=functools.partial(self._publish_pages, started))
+        written = 0
+        if self.live.config.out.absolute() != self.disk.out:
+            why = "the config now names another output directory; restart docs-build build --watch"
+            outcome = self._refuse(outcome, why)
+            self.finished.set()
+        elif outcome.ok:
+            written = self._early[0]
+            if outcome.changed or not self.disk.ready():
+                written += self.disk.publish(outcome.plan, outcome.changed)
+            self.live.drop_bytes()  # on disk now; a digest of each is enough
+        return outcome, written
+
     def _publish_pages(self, started: float, outcome: Outcome) -> None:
         """Step one of a descriptor edit (see ``LiveSite.rebuild``): the edited pages beside the
         previous site-wide files, a complete site swapped in like any other, so the page being
         edited is on disk without waiting for the catalog files of every model."""
-        if self._first or self.live.config.out.absolute() != self.disk.out:
+        if not self.disk.ready() or self.live.config.out.absolute() != self.disk.out:
             return  # the whole site goes out in one step below (or not at all)
         written = self.disk.publish(outcome.plan, outcome.changed)
         self._early = (written, time.perf_counter() - started)
 
     def _refuse(self, outcome: Outcome | None, why: str) -> Outcome:
-        """A failed outcome saying ``why``; the live site forgets its plan was good, so the
-        next good rebuild is published in full."""
+        """A failed outcome saying ``why``. What is on disk is no longer known to match what the
+        live site published, so the next good rebuild writes the whole site."""
         where = Location(display_path(self.disk.out, self.live.root))
         problem = Problem(where, f"{why}; {display_path(self.disk.out, self.live.root)} was not changed")
-        self._first = True  # the next good rebuild writes the whole site
+        self.disk.invalidate()
         previous = [] if outcome is None else outcome.problems
         return Outcome(False, {}, frozenset(), [*previous, problem], [], 0)
 
