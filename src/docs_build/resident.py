@@ -16,6 +16,9 @@ i-node), never through: the two trees share the unchanged files as hard links.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import functools
 import gc
 import os
@@ -157,6 +160,7 @@ class ResidentBuild:
         # walking it on every full collection (a third of a rebuild at 10 000 models).
         gc.collect()
         gc.freeze()
+        _return_freed_memory()
         self._watcher = Watcher(self.live.watch_targets, self._on_change)
         self._watcher.start()
         self._watcher.ready.wait(10)
@@ -227,3 +231,14 @@ class ResidentBuild:
             self._watcher.stop()
         with self._lock:
             self.disk.close()
+
+
+def _return_freed_memory() -> None:
+    """Give the heap freed by :meth:`LiveSite.drop_bytes` back to the system (glibc only).
+
+    The pages' bytes are freed once they are on disk, but glibc keeps freed heap memory for
+    reuse: at 10 000 models the process would go on holding about half a gigabyte it no
+    longer uses. ``malloc_trim`` returns it; elsewhere this does nothing.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
