@@ -203,25 +203,30 @@ class LiveSite:
     # -- bytes already on disk (``build --watch``) ------------------------------------------------
 
     def drop_bytes(self) -> None:
-        """Keep only a digest of each output rendered since the last call.
+        """Keep only a digest of each model page rendered since the last call.
 
         ``build --watch`` calls this once a plan is on disk: the pages of 10 000 models are
         half a gigabyte, and on disk already. What a rebuild compares them with is then their
-        digest (:class:`Stored`, see :func:`_same`). The next plan written in full needs its
-        bytes again: :meth:`forget_outputs` renders everything anew.
+        digest (:class:`Stored`, see :func:`_same`). The site-wide files stay as bytes: they are
+        few, and every edit makes most of them again, so comparing bytes is cheaper than hashing
+        them. The next plan written in full needs every page's bytes again:
+        :meth:`forget_outputs` renders everything anew.
         """
+        waiting: list[Path] = []
         for path in self._fresh:
             entry = self._descriptors.get(path)
-            if entry is not None and entry.outputs and self._contributed.get(path) is entry.outputs:
-                entry.outputs = self._contributed[path] = {k: _stored(v) for k, v in entry.outputs.items()}
-                self._pages.update(entry.outputs)
-        self._fresh = []
-        for key in self._site_keys:
-            if key in self._plan:
-                self._plan[key] = _stored(self._plan[key])
-        for key, value in self._plan.items():
-            if not isinstance(value, Stored):
-                self._plan[key] = self._pages.get(key) or _stored(value)
+            if entry is None or not entry.outputs or isinstance(next(iter(entry.outputs.values())), Stored):
+                continue
+            if self._contributed.get(path) is not entry.outputs:  # not in a plan yet
+                waiting.append(path)
+                continue
+            stored: dict[str, bytes] = {k: _stored(v) for k, v in entry.outputs.items()}
+            for key, data in entry.outputs.items():
+                if self._plan.get(key) is data:
+                    self._plan[key] = stored[key]
+            entry.outputs = self._contributed[path] = stored
+            self._pages.update(stored)
+        self._fresh = waiting
         self.bytes_dropped = True
 
     def forget_outputs(self) -> None:
