@@ -13,6 +13,7 @@ the real one), so a watcher batch never sees a half-written descriptor.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -28,11 +29,16 @@ from typing import IO, TypeVar
 import pytest
 
 from conftest import MakeProject, descriptor
+from docs_build import resident as resident_stage
+from docs_build.live import LiveSite, Outcome
+from docs_build.resident import Rebuilt, ResidentBuild
+from docs_build.watch import Watcher
 from docs_build.write import MARKER
 
 T = TypeVar("T")
 DEADLINE = 30.0
-ENV = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600", "PYTHONUNBUFFERED": "1"}
+EPOCH = "1767225600"
+ENV = {**os.environ, "SOURCE_DATE_EPOCH": EPOCH, "PYTHONUNBUFFERED": "1"}
 WATCHING = "docs-build: watching models, templates and config for changes (Ctrl+C to stop)"
 
 #: A file tree: relative path -> bytes for a file, None for a directory (so empty ones count).
@@ -573,3 +579,113 @@ def test_a_file_removed_from_build_by_hand_comes_back(
         wait_for(lambda: w.reports() > before, "a rebuild report")  # noqa: B023
     # the report comes after the last swap of its rebuild: build/ is settled
     assert (w.out / "models" / "alpha" / "index.md").is_file()
+
+
+# -- in process: the review's cases --------------------------------------------------------------
+
+
+def _resident(project: Path, reports: list[Rebuilt]) -> ResidentBuild:
+    return ResidentBuild(project, {}, int(EPOCH), reports.append)
+
+
+def test_a_save_during_the_first_build_is_published(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing watches while the first build runs; ``start`` looks again once something does."""
+    project = make_project(three_models())
+    resident = _resident(project, [])
+    first = resident.live.rebuild
+
+    def rebuild_then_save(*args: object, **kwargs: object) -> Outcome:
+        outcome = first(*args, **kwargs)  # type: ignore[arg-type]
+        monkeypatch.setattr(resident.live, "rebuild", first)
+        save(project / "models" / "alpha.yaml", descriptor("alpha", description="Saved meanwhile."))
+        return outcome
+
+    monkeypatch.setattr(resident.live, "rebuild", rebuild_then_save)
+    try:
+        resident.start()
+        assert b"Saved meanwhile." in (project / "build" / "models" / "alpha" / "index.md").read_bytes()
+        assert b"Saved meanwhile." in (project / "build" / "index.md").read_bytes()
+    finally:
+        resident.stop()
+
+
+def test_pages_published_early_are_taken_back_when_the_rebuild_fails(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The edited page renders but the catalog does not: build/ must stay as it was, as a one-shot
+    build would leave it, and the next good rebuild publishes both."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    index = (
+        "{% for group in catalog.groups %}{% for m in group.models %}"
+        "{% if 'BOOM' in m.model.description %}{{ no_such_value }}{% endif %}"
+        "- {{ m.model.title }}: {{ m.model.description }}\n{% endfor %}{% endfor %}"
+    )
+    project = make_project(three_models(), templates={"index.md.j2": index})
+    reports: list[Rebuilt] = []
+    resident = _resident(project, reports)
+    out = project / "build"
+    try:
+        assert resident.rebuild(()).ok
+        alpha = project / "models" / "alpha.yaml"
+        save(alpha, descriptor("alpha", description="First edit."))
+        assert resident.rebuild({alpha}).ok
+        before, before_stamps = tree(out), stamps(out)
+        save(alpha, descriptor("alpha", description="BOOM goes the index."))
+        failed = resident.rebuild({alpha})
+        assert not failed.ok and failed.pages_seconds is not None  # its pages had gone out
+        assert tree(out) == before and stamps(out) == before_stamps
+        save(alpha, descriptor("alpha", description="Fixed words."))
+        assert resident.rebuild({alpha}).ok
+        assert b"Fixed words." in (out / "models" / "alpha" / "index.md").read_bytes()
+        assert b"Fixed words." in (out / "index.md").read_bytes()
+        one_shot(project, project / "check-out")
+        assert tree(out) == tree(project / "check-out")
+    finally:
+        resident.stop()
+
+
+def test_a_models_directory_switched_to_an_empty_one_is_a_problem_not_a_crash(
+    make_project: MakeProject,
+) -> None:
+    project = make_project(three_models())
+    (project / "empty").mkdir()
+    site = LiveSite(project)
+    assert site.rebuild().ok
+    (project / "docs-build.toml").write_text('models_dir = "empty"\n', encoding="utf-8")
+    outcome = site.rebuild()
+    assert not outcome.ok
+    assert [p.message for p in outcome.problems] == ["no descriptors (*.yaml) in the models directory"]
+
+
+def test_stop_unfreezes_what_the_first_build_froze(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resident_stage, "_SETTLE_PAGES", 1)
+    gc.unfreeze()
+    resident = _resident(make_project(three_models()), [])
+    resident.start()
+    frozen = gc.get_freeze_count()
+    resident.stop()
+    assert frozen > 0 and gc.get_freeze_count() == 0
+
+
+def test_a_watched_directory_replaced_by_a_rename_is_watched_again(make_project: MakeProject) -> None:
+    project = make_project(three_models())
+    models = project / "models"
+    batches: list[set[Path]] = []
+    watcher = Watcher(lambda: [models], batches.append)
+    watcher.start()
+    try:
+        assert watcher.ready.wait(10)
+        replacement = project / "models-new"
+        shutil.copytree(models, replacement)
+        os.rename(models, project / "models-old")
+        os.rename(replacement, models)
+        wait_for(lambda: batches, "a batch after the swap")
+        time.sleep(0.3)  # the restarted watches are in place well before this
+        (models / "delta.yaml").write_text(descriptor("delta"), encoding="utf-8")
+        wait_for(lambda: any(models / "delta.yaml" in batch for batch in batches), "the new file's event")
+    finally:
+        watcher.stop()

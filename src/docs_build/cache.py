@@ -260,9 +260,11 @@ class PieceMemo:
         self._used: dict[bytes, _Part] = {}
 
     def take(self, key: bytes) -> _Part | None:
+        """The piece for ``key`` from the last rebuild (it stays here for the next one too)."""
         return self.pieces.get(key)
 
     def keep(self, pieces: Iterable[tuple[bytes, _Part]]) -> None:
+        """Pieces this rebuild used; :meth:`trim` makes them the memo."""
         self._used.update(pieces)
 
     def trim(self) -> None:
@@ -346,7 +348,12 @@ def convert_long(text: str) -> tuple[Converted, Scan | None]:
 
 
 def _list_cuts(text: str, chunk: int | None = None) -> list[int]:
-    """Offsets of every ``chunk``-th (LIST_CHUNK-th) item of the first long top-level ``-`` list, or []."""
+    """Offsets of every ``chunk``-th item of the first long top-level ``-`` list, or [].
+
+    ``chunk`` defaults to LIST_CHUNK (read at call time, so tests can change it). Whether a
+    list is long enough to cut does not depend on ``chunk``: the same lists are cut whether the
+    pieces go to the workers or stay in memory.
+    """
     if text.count("\n- ") < 2 * LIST_CHUNK:
         return []
     first = 0 if text.startswith("- ") else text.find("\n- ") + 1

@@ -293,39 +293,12 @@ def _build_watch(state: State, overrides: dict[str, Any], lock_timeout: float) -
     with guarded(state):
         from .config import source_date_epoch
         from .pipeline import project_paths
-        from .resident import Rebuilt, ResidentBuild
+        from .resident import ResidentBuild
         from .write import check_out_dir
 
         config = _config(state, **overrides)
         check_out_dir(config.out, config.root, project_paths(config))
-        first = True
-
-        def report(done: Rebuilt) -> None:
-            nonlocal first
-            _report(done.problems)
-            where, took = (
-                config.out,
-                f"{done.seconds * 1000:.0f} ms" if done.seconds < 1 else f"{done.seconds:.2f}s",
-            )
-            if not done.ok:
-                click.echo(
-                    f"docs-build: build failed: {_summary(done.problems)}; {where} was not changed", err=True
-                )
-            elif first:
-                pages = sum(1 for rel in done.outcome.plan if rel.endswith(".html")) - 1  # not 404
-                click.echo(
-                    f"docs-build: wrote {pages} pages ({done.written} files) to {where} in {took}; "
-                    f"{_summary(done.problems)}"
-                )
-            else:
-                inputs = ", ".join(done.outcome.reloaded) or "no input"
-                if done.pages_seconds is not None:
-                    took = f"{took} (its pages after {done.pages_seconds * 1000:.0f} ms)"
-                click.echo(
-                    f"docs-build: {inputs} changed: {done.outcome.rendered} page(s) rendered, "
-                    f"{done.written} file(s) updated in {where} in {took}; {_summary(done.problems)}"
-                )
-            first = first and not done.ok
+        report = _WatchReport(config.out)
 
         with _writing(config.out, lock_timeout):
             resident = ResidentBuild(config.root, overrides, source_date_epoch(), report, debug=state.debug)
@@ -340,6 +313,36 @@ def _build_watch(state: State, overrides: dict[str, Any], lock_timeout: float) -
             finally:
                 resident.stop()
         sys.exit(EXIT_USAGE)
+
+
+class _WatchReport:
+    """What ``build --watch`` prints after each rebuild: like ``build``, plus what changed."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.first = True  # until the first good build: "wrote N pages" instead of what changed
+
+    def __call__(self, done: Any) -> None:
+        _report(done.problems)
+        took = f"{done.seconds * 1000:.0f} ms" if done.seconds < 1 else f"{done.seconds:.2f}s"
+        summary = _summary(done.problems)
+        if not done.ok:
+            click.echo(f"docs-build: build failed: {summary}; {self.out} was not changed", err=True)
+            return
+        if self.first:
+            self.first = False
+            pages = sum(1 for rel in done.outcome.plan if rel.endswith(".html")) - 1  # not 404
+            click.echo(
+                f"docs-build: wrote {pages} pages ({done.written} files) to {self.out} in {took}; {summary}"
+            )
+            return
+        inputs = ", ".join(done.outcome.reloaded) or "no input"
+        if done.pages_seconds is not None:
+            took = f"{took} (its pages after {done.pages_seconds * 1000:.0f} ms)"
+        click.echo(
+            f"docs-build: {inputs} changed: {done.outcome.rendered} page(s) rendered, "
+            f"{done.written} file(s) updated in {self.out} in {took}; {summary}"
+        )
 
 
 def _staging(out: Path, spare: Path | None) -> tuple[Path, dict[str, int] | None]:

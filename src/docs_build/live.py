@@ -98,6 +98,8 @@ class LiveSite:
         self._unpublished: set[str] = set()
         self._checked: frozenset[str] = frozenset({""})  # the paths of the last plan that passed
         self._fresh: list[Path] = []  # descriptors rendered since the last ``drop_bytes``
+        #: The plan and unpublished paths before this rebuild's pages-only step (``undo_early``).
+        self._before_early: tuple[dict[str, bytes], set[str]] | None = None
         #: Whether outputs are held as digests only (see :meth:`drop_bytes`).
         self.bytes_dropped = False
         self._template_problems: list[Problem] = []
@@ -132,6 +134,7 @@ class LiveSite:
         waiting for a catalog index of every model to be converted again (about 0.1 s at 1 000
         models); the index follows a moment later, and each step is a complete, valid site.
         """
+        self._before_early = None
         settings_changed = self._refresh_settings()
         if self._config_problems:
             return self._failed(list(self._config_problems), [self._config_display()])
@@ -171,10 +174,18 @@ class LiveSite:
         plan.update(self._model_pages())
         changed = _diff(self._plan, plan, self._unpublished)
         if changed:
+            self._before_early = (self._plan, self._unpublished)
             self._plan = plan
             self._unpublished = set()
             early(Outcome(True, plan, changed, problems, reloaded, rendered))
         return changed
+
+    def undo_early(self) -> None:
+        """Forget the pages-only step of the last rebuild: its caller took it back after the
+        rebuild failed (``build --watch`` publishes only what a one-shot build would)."""
+        if self._before_early is not None:
+            self._plan, self._unpublished = self._before_early
+            self._before_early = None
 
     def _model_pages(self) -> dict[str, bytes]:
         """Every model page, kept up to date by what changed since the last call.
@@ -375,7 +386,8 @@ class LiveSite:
         very same lists are returned, which tells :meth:`_scan` the order did not change.
         """
         if models_dir != self._names_dir:
-            self._paths, self._names_dir, self._names_listed = {}, models_dir, []
+            self._paths, self._names_dir = {}, models_dir
+            self._names_listed, self._paths_listed = [], []
         names = sorted(filter(load_stage.is_descriptor_name, os.listdir(models_dir)))
         if names == self._names_listed:
             return self._names_listed, self._paths_listed

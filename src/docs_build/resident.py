@@ -27,6 +27,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Location, Problem, display_path
@@ -37,17 +38,15 @@ from .write import MARKER, make_room, publish, staging_path, swap_in
 Report = Callable[["Rebuilt"], None]
 
 
+@dataclass
 class Rebuilt:
     """What one rebuild did, for the terminal: its problems, what it wrote, how long it took."""
 
-    def __init__(
-        self, outcome: Outcome, written: int, seconds: float, pages_seconds: float | None = None
-    ) -> None:
-        self.outcome = outcome
-        self.written = written
-        self.seconds = seconds
-        #: When the edited pages were published, before the site-wide files (None: in one step).
-        self.pages_seconds = pages_seconds
+    outcome: Outcome
+    written: int
+    seconds: float
+    #: When the edited pages were published, before the site-wide files (None: in one step).
+    pages_seconds: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -79,25 +78,40 @@ class DiskSite:
 
     def ready(self) -> bool:
         """Whether a publish can be made from the changes alone (else it needs every file)."""
-        return self._behind is not None and (self.spare / MARKER).is_file() and (self.out / MARKER).is_file()
+        return self._usable(self._behind)
+
+    def _usable(self, behind: set[str] | None) -> bool:
+        return behind is not None and (self.spare / MARKER).is_file() and (self.out / MARKER).is_file()
 
     def publish(self, plan: Mapping[str, bytes], changed: Collection[str]) -> int:
         """Make ``build/`` hold exactly ``plan``, which differs from the last plan in ``changed``.
 
-        The spare holds the site before the last swap: the paths that swap changed get the
-        published file (a hard link to it), the paths changed now get the new bytes. Unless the
-        spare or ``build/`` is missing, only those are touched; then ``plan`` must hold every
-        file's bytes. Returns how many files were written, linked or removed.
+        Returns how many files were written, linked or removed. Raises :class:`NeedsBytes` when
+        every file must be written and ``plan`` holds only digests of some.
         """
         behind, self._behind = self._behind, None  # until this publish is done
-        if behind is None or not (self.spare / MARKER).is_file() or not (self.out / MARKER).is_file():
-            if any(isinstance(data, Stored) for data in plan.values()):
-                raise NeedsBytes
-            publish(self.out, plan, mtime=self.mtime)
-            shutil.rmtree(self.spare, ignore_errors=True)
-            shutil.copytree(self.out, self.spare, copy_function=os.link)
-            self._behind = set()
-            return len(plan)
+        if not self._usable(behind):
+            return self._publish_all(plan)
+        assert behind is not None
+        count = self._publish_changes(plan, changed, behind)
+        if swap_in(self.spare, self.out):  # the spare now holds the site just replaced
+            self._behind = set(changed)
+        return count
+
+    def _publish_all(self, plan: Mapping[str, bytes]) -> int:
+        """The first publish, or one after ``build/`` or the spare went away: every file."""
+        if any(isinstance(data, Stored) for data in plan.values()):
+            raise NeedsBytes
+        publish(self.out, plan, mtime=self.mtime)
+        shutil.rmtree(self.spare, ignore_errors=True)
+        shutil.copytree(self.out, self.spare, copy_function=os.link)
+        self._behind = set()
+        return len(plan)
+
+    def _publish_changes(self, plan: Mapping[str, bytes], changed: Collection[str], behind: set[str]) -> int:
+        """Bring the spare (the site before the last swap) to ``plan``: the paths the last swap
+        changed get the published file (a hard link to it), the paths changed now get the new
+        bytes, and nothing else is touched."""
         for rel in sorted(behind.difference(changed)):
             target = self.spare / rel
             make_room(target)  # whatever is there goes: files are always replaced, never written
@@ -112,13 +126,19 @@ class DiskSite:
             if data is None:
                 self._drop_empty_parents(target)
                 continue
+            if isinstance(data, Stored):  # a bookkeeping slip must never become a 20-byte page
+                raise NeedsBytes
             with target.open("xb") as fh:
                 fh.write(data)
             if self.mtime is not None:
                 os.utime(target, (self.mtime, self.mtime))
-        if swap_in(self.spare, self.out):  # the spare now holds the site just replaced
-            self._behind = set(changed)
         return len(behind.union(changed))
+
+    def take_back(self, changed: Collection[str]) -> None:
+        """Swap back the site replaced by the last publish, which changed ``changed``."""
+        self._behind = None
+        if (self.spare / MARKER).is_file() and swap_in(self.spare, self.out):
+            self._behind = set(changed)
 
     def _drop_empty_parents(self, target: Path) -> None:
         """Remove directories a removed page leaves empty (``models/<slug>/``), never the root."""
@@ -130,6 +150,19 @@ class DiskSite:
     def close(self) -> None:
         """Delete the tree beside the site (the next ``--watch`` makes it again)."""
         shutil.rmtree(self.spare, ignore_errors=True)
+
+
+@dataclass
+class _Early:
+    """The pages-only step of the running rebuild, if it published."""
+
+    written: int = 0
+    seconds: float | None = None
+    changed: frozenset[str] = frozenset()
+
+
+#: A rebuild that rendered this many pages is followed by a garbage collection and a trim.
+_SETTLE_PAGES = 1000
 
 
 class ResidentBuild:
@@ -149,21 +182,17 @@ class ResidentBuild:
         self._report = report
         self._lock = threading.Lock()
         self._watcher: Watcher | None = None
-        self._early: tuple[int, float | None] = (0, None)  # files and time of the pages-only step
+        self._early = _Early()
         #: Set when watching cannot go on (the output directory moved); the command then exits.
         self.finished = threading.Event()
 
     def start(self) -> Rebuilt:
         """Build everything and publish it if good; then watch the inputs."""
         done = self.rebuild(())
-        # What the first build made lives as long as the process; frozen, the collector stops
-        # walking it on every full collection (a third of a rebuild at 10 000 models).
-        gc.collect()
-        gc.freeze()
-        _return_freed_memory()
         self._watcher = Watcher(self.live.watch_targets, self._on_change)
         self._watcher.start()
         self._watcher.ready.wait(10)
+        self.rebuild(())  # what was saved while the first build ran, before anything watched
         return done
 
     def _on_change(self, changed: set[Path]) -> None:
@@ -173,7 +202,7 @@ class ResidentBuild:
         """Bring ``build/`` up to date with the inputs; ``changed`` are the watcher's hints."""
         with self._lock:
             started = time.perf_counter()
-            self._early = (0, None)
+            self._early = _Early()
             try:
                 try:
                     outcome, written = self._rebuild_once(changed, started)
@@ -187,7 +216,9 @@ class ResidentBuild:
                     traceback.print_exc()
                 why = f"internal error: {exc.__class__.__name__}: {exc} (rerun with --debug)"
                 outcome, written = self._refuse(None, why), 0
-            done = Rebuilt(outcome, written, time.perf_counter() - started, self._early[1])
+            if outcome.rendered >= _SETTLE_PAGES:
+                _settle()
+            done = Rebuilt(outcome, written, time.perf_counter() - started, self._early.seconds)
         if changed or done.written or not done.ok:  # a touch that changed no byte stays quiet
             self._report(done)
         return done
@@ -196,26 +227,30 @@ class ResidentBuild:
         if self.live.bytes_dropped and not self.disk.ready():
             self.live.forget_outputs()  # every file is written: render every page again
         outcome = self.live.rebuild(changed, early=functools.partial(self._publish_pages, started))
-        written = 0
         if self.live.config.out.absolute() != self.disk.out:
             why = "the config now names another output directory; restart docs-build build --watch"
-            outcome = self._refuse(outcome, why)
             self.finished.set()
-        elif outcome.ok:
-            written = self._early[0]
-            if outcome.changed or not self.disk.ready():
-                written += self.disk.publish(outcome.plan, outcome.changed)
-            self.live.drop_bytes()  # on disk now; a digest of each is enough
+            return self._refuse(outcome, why), 0
+        if not outcome.ok:
+            if self._early.seconds is not None:  # its pages went out: take them back
+                self.disk.take_back(self._early.changed)
+                self.live.undo_early()
+            return outcome, 0
+        written = self._early.written
+        if outcome.changed or not self.disk.ready():
+            written += self.disk.publish(outcome.plan, outcome.changed)
+        self.live.drop_bytes()  # on disk now; a digest of each is enough
         return outcome, written
 
     def _publish_pages(self, started: float, outcome: Outcome) -> None:
         """Step one of a descriptor edit (see ``LiveSite.rebuild``): the edited pages beside the
         previous site-wide files, a complete site swapped in like any other, so the page being
-        edited is on disk without waiting for the catalog files of every model."""
+        edited is on disk without waiting for the catalog files of every model. Should the
+        rest of the rebuild fail, it is swapped back out (:meth:`_rebuild_once`)."""
         if not self.disk.ready() or self.live.config.out.absolute() != self.disk.out:
             return  # the whole site goes out in one step below (or not at all)
         written = self.disk.publish(outcome.plan, outcome.changed)
-        self._early = (written, time.perf_counter() - started)
+        self._early = _Early(written, time.perf_counter() - started, outcome.changed)
 
     def _refuse(self, outcome: Outcome | None, why: str) -> Outcome:
         """A failed outcome saying ``why``. What is on disk is no longer known to match what the
@@ -227,18 +262,43 @@ class ResidentBuild:
         return Outcome(False, {}, frozenset(), [*previous, problem], [], 0)
 
     def stop(self) -> None:
+        """Stop watching, wait for a running rebuild, delete the spare, unfreeze the heap."""
         if self._watcher is not None:
             self._watcher.stop()
         with self._lock:
             self.disk.close()
+        gc.unfreeze()
+
+
+def _settle() -> None:
+    """After a rebuild that rendered many pages (the first build, a template change).
+
+    What it made lives as long as the process: frozen, the collector stops walking it on every
+    full collection (a third of a rebuild at 10 000 models). The heap freed by
+    :meth:`LiveSite.drop_bytes` goes back to the system.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+    _return_freed_memory()
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
 
 
 def _return_freed_memory() -> None:
-    """Give the heap freed by :meth:`LiveSite.drop_bytes` back to the system (glibc only).
+    """Give freed heap back to the system (glibc's ``malloc_trim``; elsewhere nothing).
 
     The pages' bytes are freed once they are on disk, but glibc keeps freed heap memory for
     reuse: at 10 000 models the process would go on holding about half a gigabyte it no
-    longer uses. ``malloc_trim`` returns it; elsewhere this does nothing.
+    longer uses.
     """
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    libc = _libc()
+    with contextlib.suppress(AttributeError):
+        if libc is not None:
+            libc.malloc_trim(0)

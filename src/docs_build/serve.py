@@ -93,6 +93,7 @@ class DevServer:
         self._watcher = Watcher(self.live.watch_targets, self.rebuild)
         self._watcher.start()
         self._watcher.ready.wait(10)
+        self.rebuild(())  # what was saved while the first build ran, before anything watched
         return self.url
 
     def stop(self) -> None:
@@ -103,6 +104,7 @@ class DevServer:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+        gc.unfreeze()
 
     def rebuild(self, changed: Collection[Path], *, first: bool = False) -> None:
         """Rebuild after ``changed``, publish if good, report like ``build``; never raises."""

@@ -15,7 +15,6 @@ now naming another models directory).
 from __future__ import annotations
 
 import fnmatch
-import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -105,8 +104,8 @@ class Watcher:
         the OS watches exist once ``RustNotify`` is constructed, which is the moment ``ready``
         may be set (the generator would only create them on its first ``next()``).
         """
+        files = _identities(targets)  # before the watches exist: a rename in between shows
         with RustNotify([str(p) for p in targets], False, False, 300, True, True) as notify:
-            files = _identities(targets)
             self.ready.set()
             while True:
                 raw = notify.watch(DEBOUNCE_MS, self._step_ms, RECHECK_MS, self._stop)
@@ -121,11 +120,12 @@ class Watcher:
 
 
 def _identities(targets: list[Path]) -> dict[Path, tuple[int, int]]:
-    """Device and i-node of each target that is a file (the config file).
+    """Device and i-node of each target (the config file, the watched directories).
 
-    The OS watches a file's i-node, not its name. An editor that saves by writing a new file and
-    renaming it over the old one (vim, ``sed -i``, most IDEs) leaves the watch on the replaced
-    i-node: that save is seen, later ones would not be. A changed i-node restarts the watcher.
+    The OS watches an i-node, not a name. An editor that saves by writing a new file and renaming
+    it over the old one (vim, ``sed -i``, most IDEs) leaves the watch on the replaced i-node:
+    that save is seen, later ones would not be; a directory replaced by a rename (a checkout
+    tool swapping ``models/``) is the same. A changed i-node restarts the watcher.
     """
     found: dict[Path, tuple[int, int]] = {}
     for path in targets:
@@ -133,6 +133,5 @@ def _identities(targets: list[Path]) -> dict[Path, tuple[int, int]]:
             st = path.stat()
         except OSError:
             continue
-        if not stat.S_ISDIR(st.st_mode):
-            found[path] = (st.st_dev, st.st_ino)
+        found[path] = (st.st_dev, st.st_ino)
     return found
