@@ -330,21 +330,7 @@ class LiveSite:
             todo: Iterable[tuple[str, Path]] = zip(names, paths, strict=True)
             if fd is not None and names is self._names_listed and len(descriptors) == len(names):
                 todo = self._changed_since(names, paths, fd, hints)
-            for name, path in todo:  # all absolute, like the watcher's paths
-                try:
-                    st: os.stat_result | None = os.stat(name, dir_fd=fd) if fd is not None else path.stat()
-                except OSError:
-                    st = None
-                entry = descriptors.get(path)
-                if (
-                    entry is not None
-                    and st is not None
-                    and entry.stamp == (st.st_mtime_ns, st.st_size, st.st_ino)
-                    and path not in hints
-                ):
-                    continue
-                if self._refresh_descriptor(path, st):
-                    reloaded.append(display_path(path, self.root))
+            reloaded += [display_path(path, self.root) for path in self._refresh_all(todo, fd, hints)]
         finally:
             if fd is not None:
                 os.close(fd)
@@ -353,6 +339,27 @@ class LiveSite:
             self._descriptors = {path: self._descriptors[path] for path in paths}
             self._names_listed = names
         return reloaded, []
+
+    def _refresh_all(self, todo: Iterable[tuple[str, Path]], fd: int | None, hints: set[Path]) -> list[Path]:
+        """Stat each (name, path) in ``todo``; re-read those whose stamp changed or that the
+        watcher named. Returns the paths whose bytes changed."""
+        changed: list[Path] = []
+        for name, path in todo:  # all absolute, like the watcher's paths
+            try:
+                st: os.stat_result | None = os.stat(name, dir_fd=fd) if fd is not None else path.stat()
+            except OSError:
+                st = None
+            entry = self._descriptors.get(path)
+            if (
+                entry is not None
+                and st is not None
+                and entry.stamp == (st.st_mtime_ns, st.st_size, st.st_ino)
+                and path not in hints
+            ):
+                continue
+            if self._refresh_descriptor(path, st):
+                changed.append(path)
+        return changed
 
     def _changed_since(
         self, names: list[str], paths: list[Path], fd: int, hints: set[Path]

@@ -221,6 +221,11 @@ def _retire(old_site: Path, spare: Path | None, out: Path) -> None:
     shutil.rmtree(old_site, ignore_errors=True)
 
 
+def _old_path(out: Path) -> Path:
+    """Where the replaced site waits during a swap without ``RENAME_EXCHANGE``."""
+    return out.parent / f".{out.name}.old-{os.getpid()}"
+
+
 def staging_path(out: Path) -> Path:
     """The sibling directory this process fills before the swap (``.<out>.tmp-<pid>``)."""
     out = out.absolute()
@@ -357,7 +362,7 @@ def publish(
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = staged if staged is not None else staging_path(out)
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    old = _old_path(out)
     for stale in (old,) if staged is not None else (tmp, old):
         shutil.rmtree(stale, ignore_errors=True)
     remove_stale(out)
@@ -383,7 +388,7 @@ def swap_in(tmp: Path, out: Path) -> bool:
         return False
     if _exchange(tmp, out):
         return True
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    old = _old_path(out)
     shutil.rmtree(old, ignore_errors=True)
     os.rename(out, old)
     try:
