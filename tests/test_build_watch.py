@@ -29,6 +29,7 @@ from typing import IO, TypeVar
 import pytest
 
 from conftest import MakeProject, descriptor
+from docs_build import live as live_stage
 from docs_build import resident as resident_stage
 from docs_build.live import LiveSite, Outcome
 from docs_build.resident import Rebuilt, ResidentBuild
@@ -687,5 +688,69 @@ def test_a_watched_directory_replaced_by_a_rename_is_watched_again(make_project:
         time.sleep(0.3)  # the restarted watches are in place well before this
         (models / "delta.yaml").write_text(descriptor("delta"), encoding="utf-8")
         wait_for(lambda: any(models / "delta.yaml" in batch for batch in batches), "the new file's event")
+    finally:
+        watcher.stop()
+
+
+def test_an_unexpected_error_after_the_pages_step_takes_it_back(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a content error but a bug (any exception) in the site-wide step: build/ as it was."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    project = make_project(three_models())
+    reports: list[Rebuilt] = []
+    resident = _resident(project, reports)
+    out = project / "build"
+    try:
+        assert resident.rebuild(()).ok
+        before, before_stamps = tree(out), stamps(out)
+        real = live_stage.site_outputs
+
+        def broken(*args: object, **kwargs: object) -> object:
+            raise RuntimeError("injected")
+
+        monkeypatch.setattr(live_stage, "site_outputs", broken)
+        alpha = project / "models" / "alpha.yaml"
+        save(alpha, descriptor("alpha", description="Never shown."))
+        failed = resident.rebuild({alpha})
+        assert not failed.ok and failed.pages_seconds is not None
+        assert any("internal error: RuntimeError: injected" in p.message for p in failed.problems)
+        assert any(p.message.endswith("was not changed") for p in failed.problems)
+        assert tree(out) == before and stamps(out) == before_stamps
+        monkeypatch.setattr(live_stage, "site_outputs", real)
+        assert resident.rebuild({alpha}).ok
+        one_shot(project, project / "check-out")
+        assert tree(out) == tree(project / "check-out")
+    finally:
+        resident.stop()
+
+
+def test_a_project_broken_at_start_is_reported_once(make_project: MakeProject) -> None:
+    models = three_models()
+    models["alpha.yaml"] = "model: [unclosed\n"
+    reports: list[Rebuilt] = []
+    resident = _resident(make_project(models), reports)
+    try:
+        resident.start()
+        assert [done.ok for done in reports] == [False]
+    finally:
+        resident.stop()
+
+
+def test_a_failing_callback_is_reported_not_swallowed(make_project: MakeProject) -> None:
+    """Watching that stops (here: a callback that raises) reaches ``on_error``."""
+    project = make_project(three_models())
+    errors: list[Exception] = []
+
+    def explode(batch: set[Path]) -> None:
+        raise RuntimeError("callback failed")
+
+    watcher = Watcher(lambda: [project / "models"], explode, on_error=errors.append)
+    watcher.start()
+    try:
+        assert watcher.ready.wait(10)
+        save(project / "models" / "alpha.yaml", descriptor("alpha", description="Again."))
+        wait_for(lambda: errors, "the error handed to on_error")
+        assert str(errors[0]) == "callback failed"
     finally:
         watcher.stop()

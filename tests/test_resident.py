@@ -464,7 +464,7 @@ def test_dropped_bytes_leave_digests_and_exact_diffs(project: Path) -> None:
     """After ``drop_bytes`` every output is a digest; an edit's diff names exactly what changed,
     with the new bytes, and the digests are those of a fresh site's bytes."""
     models = project / "models"
-    site = LiveSite(project)
+    site = LiveSite(project, keep_bytes=False)
     first = dict(rebuild(site).plan)
     site.drop_bytes()
     assert site.bytes_dropped
@@ -491,7 +491,7 @@ def test_dropped_bytes_leave_digests_and_exact_diffs(project: Path) -> None:
 
 
 def test_forgotten_outputs_are_rendered_again_in_full(project: Path) -> None:
-    site = LiveSite(project)
+    site = LiveSite(project, keep_bytes=False)
     rebuild(site)
     site.drop_bytes()
     site.forget_outputs()
@@ -500,3 +500,11 @@ def test_forgotten_outputs_are_rendered_again_in_full(project: Path) -> None:
     assert not any(isinstance(v, Stored) for v in outcome.plan.values())
     assert outcome.changed == frozenset()  # the same bytes as the digests stood for
     assert_same_plan(outcome, project)
+
+
+def test_serve_keeps_bytes_and_queues_nothing_to_drop(project: Path) -> None:
+    """``serve`` (the default) never drops bytes, so it must not remember pages to drop either."""
+    site = LiveSite(project)
+    rebuild(site)
+    assert site._fresh == []
+    assert not any(isinstance(v, Stored) for v in site._plan.values())

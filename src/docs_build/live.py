@@ -83,8 +83,11 @@ class Outcome:
 class LiveSite:
     """Holds the caches between rebuilds; one instance per ``serve`` process, one thread at a time."""
 
-    def __init__(self, root: Path, overrides: Mapping[str, object] | None = None) -> None:
+    def __init__(
+        self, root: Path, overrides: Mapping[str, object] | None = None, *, keep_bytes: bool = True
+    ) -> None:
         self.root = root.absolute()
+        self._keep_bytes = keep_bytes  # False: the caller calls drop_bytes once outputs are on disk
         self._overrides = dict(overrides or {})
         self.config, self._config_problems = self._load_config()
         self._settings_digest = b""
@@ -444,7 +447,8 @@ class LiveSite:
             try:
                 entry.outputs = model_outputs(self._renderer, entry.model)
                 entry.render_problems = []
-                self._fresh.append(path)
+                if not self._keep_bytes:
+                    self._fresh.append(path)
             except RenderError as exc:
                 entry.render_problems = [exc.problem]
         # A broken template fails every page the same way: say it once, as ``build`` does.

@@ -134,11 +134,18 @@ class DiskSite:
                 os.utime(target, (self.mtime, self.mtime))
         return len(behind.union(changed))
 
-    def take_back(self, changed: Collection[str]) -> None:
-        """Swap back the site replaced by the last publish, which changed ``changed``."""
+    def take_back(self, changed: Collection[str]) -> bool:
+        """Swap back the site replaced by the last publish, which changed ``changed``; False
+        when it cannot be (the spare or ``build/`` went away)."""
         self._behind = None
-        if (self.spare / MARKER).is_file() and swap_in(self.spare, self.out):
+        if (
+            (self.spare / MARKER).is_file()
+            and (self.out / MARKER).is_file()
+            and swap_in(self.spare, self.out)
+        ):
             self._behind = set(changed)
+            return True
+        return False
 
     def _drop_empty_parents(self, target: Path) -> None:
         """Remove directories a removed page leaves empty (``models/<slug>/``), never the root."""
@@ -159,6 +166,7 @@ class _Early:
     written: int = 0
     seconds: float | None = None
     changed: frozenset[str] = frozenset()
+    superseded: bool = False  # the second publish began
 
 
 #: A rebuild that rendered this many pages is followed by a garbage collection and a trim.
@@ -177,7 +185,7 @@ class ResidentBuild:
         debug: bool = False,
     ) -> None:
         self.debug = debug
-        self.live = LiveSite(root, overrides)
+        self.live = LiveSite(root, overrides, keep_bytes=False)
         self.disk = DiskSite(self.live.config.out, mtime)
         self._report = report
         self._lock = threading.Lock()
@@ -189,16 +197,29 @@ class ResidentBuild:
     def start(self) -> Rebuilt:
         """Build everything and publish it if good; then watch the inputs."""
         done = self.rebuild(())
-        self._watcher = Watcher(self.live.watch_targets, self._on_change)
+        self._watcher = Watcher(self.live.watch_targets, self._on_change, on_error=self._watch_failed)
         self._watcher.start()
         self._watcher.ready.wait(10)
-        self.rebuild(())  # what was saved while the first build ran, before anything watched
+        # What was saved while the first build ran, before anything watched. Said only if
+        # something was: a broken project is not reported twice.
+        again = self.rebuild((), report=False)
+        if again.outcome.reloaded or again.written:
+            self._report(again)
         return done
 
     def _on_change(self, changed: set[Path]) -> None:
         self.rebuild(changed)
 
-    def rebuild(self, changed: Collection[Path]) -> Rebuilt:
+    def _watch_failed(self, exc: Exception) -> None:
+        """Watching stopped for good: say so and let the command end (exit 2)."""
+        why = f"watching stopped: {exc}; restart docs-build build --watch"
+        with contextlib.suppress(Exception):
+            self._report(
+                Rebuilt(Outcome(False, {}, frozenset(), [Problem(self._where(), why)], [], 0), 0, 0.0)
+            )
+        self.finished.set()
+
+    def rebuild(self, changed: Collection[Path], *, report: bool = True) -> Rebuilt:
         """Bring ``build/`` up to date with the inputs; ``changed`` are the watcher's hints."""
         with self._lock:
             started = time.perf_counter()
@@ -209,7 +230,7 @@ class ResidentBuild:
                 except NeedsBytes:  # build/ or the spare went away while this rebuild ran
                     self.live.forget_outputs()
                     outcome, written = self._rebuild_once(changed, started)
-            except OSError as exc:  # disk full, permissions: build/ is as it was; keep watching
+            except OSError as exc:  # disk full, permissions; keep watching
                 outcome, written = self._refuse(None, f"could not write the site: {exc}"), 0
             except Exception as exc:  # a bug must not stop the watching either
                 if self.debug:
@@ -219,8 +240,9 @@ class ResidentBuild:
             if outcome.rendered >= _SETTLE_PAGES:
                 _settle()
             done = Rebuilt(outcome, written, time.perf_counter() - started, self._early.seconds)
-        if changed or done.written or not done.ok:  # a touch that changed no byte stays quiet
-            self._report(done)
+        if report and (changed or done.written or not done.ok):  # a touch that changed no byte stays quiet
+            with contextlib.suppress(Exception):  # a closed terminal must not stop the watching
+                self._report(done)
         return done
 
     def _rebuild_once(self, changed: Collection[Path], started: float) -> tuple[Outcome, int]:
@@ -233,11 +255,14 @@ class ResidentBuild:
             return self._refuse(outcome, why), 0
         if not outcome.ok:
             if self._early.seconds is not None:  # its pages went out: take them back
-                self.disk.take_back(self._early.changed)
-                self.live.undo_early()
+                if self.disk.take_back(self._early.changed):
+                    self.live.undo_early()
+                else:
+                    return self._refuse(outcome, "the edited pages could not be taken back"), 0
             return outcome, 0
         written = self._early.written
         if outcome.changed or not self.disk.ready():
+            self._early.superseded = True  # from here on, the pages-only step cannot be taken back
             written += self.disk.publish(outcome.plan, outcome.changed)
         self.live.drop_bytes()  # on disk now; a digest of each is enough
         return outcome, written
@@ -254,12 +279,27 @@ class ResidentBuild:
 
     def _refuse(self, outcome: Outcome | None, why: str) -> Outcome:
         """A failed outcome saying ``why``. What is on disk is no longer known to match what the
-        live site published, so the next good rebuild writes the whole site."""
-        where = Location(display_path(self.disk.out, self.live.root))
-        problem = Problem(where, f"{why}; {display_path(self.disk.out, self.live.root)} was not changed")
+        live site published, so the next good rebuild writes the whole site. A pages-only step
+        this rebuild published is taken back first, when it still can be."""
+        out = display_path(self.disk.out, self.live.root)
+        left = "was not changed"
+        if self._early.seconds is not None:
+            taken_back = False
+            if not self._early.superseded:
+                with contextlib.suppress(OSError):
+                    taken_back = self.disk.take_back(self._early.changed)
+            if taken_back:
+                self.live.undo_early()
+            else:
+                left = "may hold this edit's pages beside the old catalog files until the next good build"
         self.disk.invalidate()
         previous = [] if outcome is None else outcome.problems
-        return Outcome(False, {}, frozenset(), [*previous, problem], [], 0)
+        return Outcome(
+            False, {}, frozenset(), [*previous, Problem(self._where(), f"{why}; {out} {left}")], [], 0
+        )
+
+    def _where(self) -> Location:
+        return Location(display_path(self.disk.out, self.live.root))
 
     def stop(self) -> None:
         """Stop watching, wait for a running rebuild, delete the spare, unfreeze the heap."""

@@ -13,6 +13,7 @@ same ``path:line:col`` messages ``build`` prints), and an unexpected exception b
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import threading
@@ -90,11 +91,17 @@ class DevServer:
             target=self._httpd.serve_forever, args=(0.05,), name="docs-build-http", daemon=True
         )
         serve.start()
-        self._watcher = Watcher(self.live.watch_targets, self.rebuild)
+        self._watcher = Watcher(self.live.watch_targets, self.rebuild, on_error=self._watch_failed)
         self._watcher.start()
         self._watcher.ready.wait(10)
-        self.rebuild(())  # what was saved while the first build ran, before anything watched
+        # What was saved while the first build ran, before anything watched (said only if so).
+        self.rebuild((), quiet_if_same=True)
         return self.url
+
+    def _watch_failed(self, exc: Exception) -> None:
+        self._echo(
+            f"docs-build: error: watching stopped: {exc}; saves are no longer picked up, restart serve", True
+        )
 
     def stop(self) -> None:
         """Stop watching and serving; open event streams end."""
@@ -106,8 +113,11 @@ class DevServer:
             self._httpd.server_close()
         gc.unfreeze()
 
-    def rebuild(self, changed: Collection[Path], *, first: bool = False) -> None:
-        """Rebuild after ``changed``, publish if good, report like ``build``; never raises."""
+    def rebuild(self, changed: Collection[Path], *, first: bool = False, quiet_if_same: bool = False) -> None:
+        """Rebuild after ``changed``, publish if good, report like ``build``; never raises.
+
+        With ``quiet_if_same`` nothing is printed unless an input was re-read (the look after
+        the watcher started must not repeat the first build's errors)."""
         started = time.perf_counter()
         with self._lock:
             try:
@@ -118,7 +128,10 @@ class DevServer:
                 outcome = self._internal_error(exc)
             self._publish(outcome)
             self.builds += 1
-        self._report(outcome, time.perf_counter() - started, first)
+        if quiet_if_same and not outcome.reloaded:
+            return
+        with contextlib.suppress(Exception):  # a closed terminal must not stop the preview
+            self._report(outcome, time.perf_counter() - started, first)
 
     def _publish(self, outcome: Outcome) -> None:
         self.state.publish(outcome.plan, outcome.changed, outcome.problems)

@@ -67,9 +67,17 @@ class Watcher:
     queued by the OS and form the next batch, so builds never overlap.
     """
 
-    def __init__(self, targets: Targets, on_change: OnChange, *, step_ms: int = STEP_MS) -> None:
+    def __init__(
+        self,
+        targets: Targets,
+        on_change: OnChange,
+        *,
+        step_ms: int = STEP_MS,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
         self._targets = targets
         self._on_change = on_change
+        self._on_error = on_error
         self._step_ms = step_ms
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="docs-build-watch", daemon=True)
@@ -86,6 +94,17 @@ class Watcher:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        """The thread: watch until stopped. Should watching itself fail (the system's limit of
+        watches reached at a restart, a callback that raised), ``on_error`` hears of it, so the
+        command can say so instead of silently no longer reacting to saves."""
+        try:
+            self._loop()
+        except Exception as exc:
+            self.ready.set()
+            if self._on_error is not None:
+                self._on_error(exc)
+
+    def _loop(self) -> None:
         while not self._stop.is_set():
             targets = [p for p in self._targets() if p.exists()]
             if not targets:
