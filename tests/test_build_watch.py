@@ -754,3 +754,37 @@ def test_a_failing_callback_is_reported_not_swallowed(make_project: MakeProject)
         assert str(errors[0]) == "callback failed"
     finally:
         watcher.stop()
+
+
+def test_live_site_reports_render_progress(make_project: MakeProject) -> None:
+    project = make_project(three_models())
+    calls: list[tuple[int, int]] = []
+    site = LiveSite(project, progress=lambda done, total: calls.append((done, total)))
+    assert site.rebuild().ok
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+    calls.clear()
+    save(project / "models" / "beta.yaml", descriptor("beta", description="One page again."))
+    assert site.rebuild({project / "models" / "beta.yaml"}).ok
+    assert calls == [(1, 1)]
+
+
+def test_the_watch_bar_shows_only_for_renders_longer_than_a_second(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from docs_build import cli
+
+    clock = [100.0]
+    monkeypatch.setattr(cli.time, "perf_counter", lambda: clock[0])
+    bar = cli._RenderProgress(0.0)
+    bar.active = True  # as on a terminal
+    bar(1, 2)  # a small rebuild long after start-up: no bar
+    clock[0] += 0.5
+    bar(2, 2)
+    assert capsys.readouterr().err == ""
+    clock[0] += 60
+    bar(1, 500)  # a full render starts
+    clock[0] += 1.5
+    bar(200, 500)
+    assert "200/500 pages" in capsys.readouterr().err
+    bar.done()
+    assert "\033[K" in capsys.readouterr().err

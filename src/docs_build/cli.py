@@ -298,10 +298,12 @@ def _build_watch(state: State, overrides: dict[str, Any], lock_timeout: float) -
 
         config = _config(state, **overrides)
         check_out_dir(config.out, config.root, project_paths(config))
-        report = _WatchReport(config.out)
-
         with _writing(config.out, lock_timeout):
-            resident = ResidentBuild(config.root, overrides, source_date_epoch(), report, debug=state.debug)
+            progress = _RenderProgress(time.perf_counter())
+            report = _WatchReport(config.out, progress)
+            resident = ResidentBuild(
+                config.root, overrides, source_date_epoch(), report, debug=state.debug, progress=progress
+            )
             try:
                 resident.start()
                 click.echo("docs-build: watching models, templates and config for changes (Ctrl+C to stop)")
@@ -318,11 +320,13 @@ def _build_watch(state: State, overrides: dict[str, Any], lock_timeout: float) -
 class _WatchReport:
     """What ``build --watch`` prints after each rebuild: like ``build``, plus what changed."""
 
-    def __init__(self, out: Path) -> None:
+    def __init__(self, out: Path, progress: _Progress) -> None:
         self.out = out
+        self.progress = progress  # the bar of a long render, cleared before anything is printed
         self.first = True  # until the first good build: "wrote N pages" instead of what changed
 
     def __call__(self, done: Any) -> None:
+        self.progress.done()
         _report(done.problems)
         took = f"{done.seconds * 1000:.0f} ms" if done.seconds < 1 else f"{done.seconds:.2f}s"
         summary = _summary(done.problems)
@@ -431,6 +435,16 @@ class _Progress:
         if self.shown:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+
+
+class _RenderProgress(_Progress):
+    """The bar for ``build --watch``: each render that takes more than a second gets one (the
+    first build, or every page again after a template change), not every small rebuild."""
+
+    def __call__(self, done: int, total: int) -> None:
+        if done == 1:
+            self.started = time.perf_counter()
+        super().__call__(done, total)
 
 
 @contextmanager

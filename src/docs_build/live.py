@@ -84,10 +84,16 @@ class LiveSite:
     """Holds the caches between rebuilds; one instance per ``serve`` process, one thread at a time."""
 
     def __init__(
-        self, root: Path, overrides: Mapping[str, object] | None = None, *, keep_bytes: bool = True
+        self,
+        root: Path,
+        overrides: Mapping[str, object] | None = None,
+        *,
+        keep_bytes: bool = True,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.root = root.absolute()
         self._keep_bytes = keep_bytes  # False: the caller calls drop_bytes once outputs are on disk
+        self._progress = progress  # (pages rendered, pages to render), for a bar on long renders
         self._overrides = dict(overrides or {})
         self.config, self._config_problems = self._load_config()
         self._settings_digest = b""
@@ -440,10 +446,13 @@ class LiveSite:
         """Render every model page that has no cached outputs; returns how many, and problems."""
         assert self._renderer is not None
         rendered = 0
+        todo = sum(1 for d in self._descriptors.values() if d.model is not None and d.outputs is None)
         for path, entry in self._descriptors.items():
             if entry.model is None or entry.outputs is not None:
                 continue
             rendered += 1
+            if self._progress is not None:
+                self._progress(rendered, todo)
             try:
                 entry.outputs = model_outputs(self._renderer, entry.model)
                 entry.render_problems = []

@@ -183,9 +183,10 @@ class ResidentBuild:
         mtime: int | None,
         report: Report,
         debug: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.debug = debug
-        self.live = LiveSite(root, overrides, keep_bytes=False)
+        self.live = LiveSite(root, overrides, keep_bytes=False, progress=progress)
         self.disk = DiskSite(self.live.config.out, mtime)
         self._report = report
         self._lock = threading.Lock()
