@@ -589,3 +589,27 @@ def test_help_does_not_import_the_server() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_first_build_drives_a_progress_bar_cleared_before_the_report(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+
+    class Bar:
+        def __call__(self, done: int, total: int) -> None:
+            events.append(f"{done}/{total}")
+
+        def done(self) -> None:
+            events.append("clear")
+
+    def echo(text: str, err: bool) -> None:
+        events.append("print")
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    server = DevServer(make_project(two_models()), port=0, echo=echo, progress=Bar())
+    server.start()
+    try:
+        assert events[:4] == ["1/2", "2/2", "clear", "print"]
+    finally:
+        server.stop()

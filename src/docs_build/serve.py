@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 
@@ -32,6 +32,16 @@ if TYPE_CHECKING:
     from .watch import Watcher
 
 Echo = Callable[[str, bool], None]
+
+
+class Progress(Protocol):
+    """A progress bar: called with (done, total) as pages render; ``done()`` clears it."""
+
+    def __call__(self, done: int, total: int) -> None: ...
+
+    def done(self) -> None: ...
+
+
 #: Pause between publishing the edited pages and rendering the site-wide ones (seconds).
 EARLY_GRACE_S = 0.05
 
@@ -56,11 +66,13 @@ class DevServer:
         overrides: dict[str, Any] | None = None,
         debug: bool = False,
         echo: Echo = _echo,
+        progress: Progress | None = None,
     ) -> None:
         from .httpd import SiteState
         from .live import LiveSite
 
-        self.live: LiveSite = LiveSite(root, overrides)
+        self._progress = progress  # a bar on the terminal while a render takes over a second
+        self.live: LiveSite = LiveSite(root, overrides, progress=progress)
         self.state: SiteState = SiteState()
         self.host, self.port, self.debug = host, port, debug
         self._echo = echo
@@ -156,6 +168,8 @@ class DevServer:
 
     def _report(self, outcome: Outcome, elapsed: float, first: bool) -> None:
         """The terminal: the same messages as ``build``, then one line about this rebuild."""
+        if self._progress is not None:
+            self._progress.done()
         if not (first or outcome.reloaded or not outcome.ok):
             return  # nothing changed (a touch, a scratch file): stay quiet
         for problem in self._worth_printing(outcome, first):
@@ -210,8 +224,15 @@ def serve(
                 "from other machines on the network; use --host 127.0.0.1 to keep it local",
                 err=True,
             )
+        from .cli import _RenderProgress
+
         server = DevServer(
-            state.project, host=host, port=port, overrides={"strict": strict}, debug=state.debug
+            state.project,
+            host=host,
+            port=port,
+            overrides={"strict": strict},
+            debug=state.debug,
+            progress=_RenderProgress(time.perf_counter()),
         )
         url = server.start()
         target = _page_url(server, url, slug)
