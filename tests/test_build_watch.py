@@ -685,9 +685,13 @@ def test_a_watched_directory_replaced_by_a_rename_is_watched_again(make_project:
         os.rename(models, project / "models-old")
         os.rename(replacement, models)
         wait_for(lambda: batches, "a batch after the swap")
-        time.sleep(0.3)  # the restarted watches are in place well before this
-        (models / "delta.yaml").write_text(descriptor("delta"), encoding="utf-8")
-        wait_for(lambda: any(models / "delta.yaml" in batch for batch in batches), "the new file's event")
+
+        def seen() -> bool:  # saved again until an event names it: the restart is not waited on
+            (models / "delta.yaml").write_text(descriptor("delta", description=f"{time.monotonic()}"))
+            time.sleep(0.2)
+            return any(models / "delta.yaml" in batch for batch in batches)
+
+        wait_for(seen, "the new file's event")
     finally:
         watcher.stop()
 
