@@ -31,7 +31,7 @@ import pytest
 from conftest import MakeProject, descriptor
 from docs_build import live as live_stage
 from docs_build import resident as resident_stage
-from docs_build.live import LiveSite, Outcome
+from docs_build.live import LiveSite, Outcome, Stored
 from docs_build.resident import Rebuilt, ResidentBuild
 from docs_build.watch import Watcher
 from docs_build.write import MARKER
@@ -585,6 +585,14 @@ def test_a_file_removed_from_build_by_hand_comes_back(
 # -- in process: the review's cases --------------------------------------------------------------
 
 
+#: A catalog index that fails to render while any description holds "BOOM" (pages still render).
+BOOM_INDEX = (
+    "{% for group in catalog.groups %}{% for m in group.models %}"
+    "{% if 'BOOM' in m.model.description %}{{ no_such_value }}{% endif %}"
+    "- {{ m.model.title }}: {{ m.model.description }}\n{% endfor %}{% endfor %}"
+)
+
+
 def _resident(project: Path, reports: list[Rebuilt]) -> ResidentBuild:
     return ResidentBuild(project, {}, int(EPOCH), reports.append)
 
@@ -618,12 +626,7 @@ def test_pages_published_early_are_taken_back_when_the_rebuild_fails(
     """The edited page renders but the catalog does not: build/ must stay as it was, as a one-shot
     build would leave it, and the next good rebuild publishes both."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    index = (
-        "{% for group in catalog.groups %}{% for m in group.models %}"
-        "{% if 'BOOM' in m.model.description %}{{ no_such_value }}{% endif %}"
-        "- {{ m.model.title }}: {{ m.model.description }}\n{% endfor %}{% endfor %}"
-    )
-    project = make_project(three_models(), templates={"index.md.j2": index})
+    project = make_project(three_models(), templates={"index.md.j2": BOOM_INDEX})
     reports: list[Rebuilt] = []
     resident = _resident(project, reports)
     out = project / "build"
@@ -792,3 +795,56 @@ def test_the_watch_bar_shows_only_for_renders_longer_than_a_second(
     assert "200/500 pages" in capsys.readouterr().err
     bar.done()
     assert "\033[K" in capsys.readouterr().err
+
+
+def test_the_first_build_writes_pages_as_they_render(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full publish never holds every page in memory: each is on disk (in the tree being made)
+    as soon as it is rendered, and only its digest is kept, even before ``drop_bytes``."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    project = make_project(three_models())
+    resident = _resident(project, [])
+    monkeypatch.setattr(resident.live, "drop_bytes", lambda: None)
+    try:
+        assert resident.rebuild(()).ok
+        outputs = [v for d in resident.live._descriptors.values() for v in (d.outputs or {}).values()]
+        assert len(outputs) == 6 and all(isinstance(v, Stored) for v in outputs)
+        one_shot(project, project / "check-out")
+        assert tree(project / "build") == tree(project / "check-out")
+    finally:
+        resident.stop()
+
+
+def test_a_first_build_that_fails_goes_on_filling_its_tree(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Broken at start: the pages already written stay for the next try, and the page of a
+    descriptor deleted meanwhile is not published with the rest."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    models = three_models()
+    models["delta.yaml"] = descriptor("delta", description="BOOM at start.")
+    project = make_project(models, templates={"index.md.j2": BOOM_INDEX})
+    resident = _resident(project, [])
+    renders: list[str] = []
+    real = live_stage.model_outputs
+
+    def counted(renderer: object, model: object) -> dict[str, bytes]:
+        renders.append(model.slug)  # type: ignore[attr-defined]
+        return real(renderer, model)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(live_stage, "model_outputs", counted)
+    try:
+        assert not resident.rebuild(()).ok  # every page rendered (and written), the index not
+        assert not (project / "build").exists()
+        assert sorted(renders) == ["alpha", "beta", "delta", "gamma"]
+        (project / "models" / "gamma.yaml").unlink()
+        assert not resident.rebuild({project / "models" / "gamma.yaml"}).ok
+        save(project / "models" / "delta.yaml", descriptor("delta", description="Fixed at last."))
+        assert resident.rebuild({project / "models" / "delta.yaml"}).ok
+        assert sorted(renders) == ["alpha", "beta", "delta", "delta", "gamma"]  # only the edit again
+        assert not (project / "build" / "models" / "gamma").exists()
+        one_shot(project, project / "check-out")
+        assert tree(project / "build") == tree(project / "check-out")
+    finally:
+        resident.stop()

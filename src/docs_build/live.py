@@ -94,6 +94,9 @@ class LiveSite:
         self.root = root.absolute()
         self._keep_bytes = keep_bytes  # False: the caller calls drop_bytes once outputs are on disk
         self._progress = progress  # (pages rendered, pages to render), for a bar on long renders
+        #: Set by ``build --watch`` while a rebuild's publish must write every file: it takes
+        #: each page's outputs as they are rendered and returns what to keep (their digests).
+        self.sink: Callable[[dict[str, bytes]], dict[str, bytes]] | None = None
         self._overrides = dict(overrides or {})
         self.config, self._config_problems = self._load_config()
         self._settings_digest = b""
@@ -455,6 +458,8 @@ class LiveSite:
                 self._progress(rendered, todo)
             try:
                 entry.outputs = model_outputs(self._renderer, entry.model)
+                if self.sink is not None:  # written to disk at once, kept as digests
+                    entry.outputs = self.sink(entry.outputs)
                 entry.render_problems = []
                 if not self._keep_bytes:
                     self._fresh.append(path)
@@ -496,11 +501,15 @@ def _files_under(directory: Path) -> list[Path]:
 class Stored(bytes):
     """The digest standing for an output's bytes once they are on disk (:meth:`LiveSite.drop_bytes`)."""
 
+    @classmethod
+    def of(cls, data: bytes) -> Stored:
+        """The digest of ``data`` (``data`` itself when it is one already)."""
+        if isinstance(data, Stored):
+            return data
+        return cls(hashlib.blake2b(data, digest_size=20).digest())
 
-def _stored(data: bytes) -> Stored:
-    if isinstance(data, Stored):
-        return data
-    return Stored(hashlib.blake2b(data, digest_size=20).digest())
+
+_stored = Stored.of
 
 
 def _same(a: bytes | None, b: bytes | None) -> bool:

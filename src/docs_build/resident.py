@@ -33,7 +33,7 @@ from pathlib import Path
 from .errors import Location, Problem, display_path
 from .live import LiveSite, Outcome, Stored
 from .watch import Watcher
-from .write import MARKER, make_room, publish, staging_path, swap_in
+from .write import MARKER, make_room, open_staging, publish, staging_path, swap_in, write_file
 
 Report = Callable[["Rebuilt"], None]
 
@@ -71,6 +71,8 @@ class DiskSite:
         #: Paths where the spare differs from the published site; None: the spare is unusable
         #: (not made yet, or a write to it failed), so the next publish writes everything.
         self._behind: set[str] | None = None
+        self._staged: Path | None = None  # the tree a full publish is filling (see ``sink``)
+        self._sunk: set[str] = set()  # the files written into it so far
 
     def invalidate(self) -> None:
         """Write the whole site next time (after a failure, nothing on disk is assumed)."""
@@ -98,11 +100,46 @@ class DiskSite:
             self._behind = set(changed)
         return count
 
+    def sink(self) -> Callable[[dict[str, bytes]], dict[str, bytes]] | None:
+        """For a rebuild whose publish must write every file: a function that writes a page's
+        files into the tree being made as soon as they are rendered and returns their digests,
+        so the first build of 10 000 models never holds every page in memory. None when the
+        changes alone can be published. The tree outlives a failed rebuild (the next one goes
+        on filling it); files of pages that went away meanwhile are pruned before the swap.
+        """
+        if self.ready():
+            return None
+        if self._staged is None:
+            self._staged = open_staging(self.out)  # where the spare was: it is made again after
+            self._sunk = set()
+        staged = self._staged
+
+        def write(outputs: dict[str, bytes]) -> dict[str, bytes]:
+            for rel, data in outputs.items():
+                write_file(staged, rel, data, self.mtime)
+                self._sunk.add(rel)
+            return {rel: Stored.of(data) for rel, data in outputs.items()}
+
+        return write
+
     def _publish_all(self, plan: Mapping[str, bytes]) -> int:
         """The first publish, or one after ``build/`` or the spare went away: every file."""
-        if any(isinstance(data, Stored) for data in plan.values()):
+        staged, sunk, self._staged, self._sunk = self._staged, self._sunk, None, set()
+        if any(
+            isinstance(data, Stored) and (staged is None or rel not in sunk) for rel, data in plan.items()
+        ):
+            if staged is not None:
+                shutil.rmtree(staged, ignore_errors=True)
             raise NeedsBytes
-        publish(self.out, plan, mtime=self.mtime)
+        if staged is None:
+            publish(self.out, plan, mtime=self.mtime)
+        else:
+            for rel in sunk.difference(plan):  # pages of descriptors that went away meanwhile
+                target = staged / rel
+                target.unlink(missing_ok=True)
+                self._drop_empty_parents(target, staged)
+            rest = {rel: data for rel, data in plan.items() if not isinstance(data, Stored)}
+            publish(self.out, rest, mtime=self.mtime, staged=staged)
         shutil.rmtree(self.spare, ignore_errors=True)
         shutil.copytree(self.out, self.spare, copy_function=os.link)
         self._behind = set()
@@ -147,16 +184,17 @@ class DiskSite:
             return True
         return False
 
-    def _drop_empty_parents(self, target: Path) -> None:
+    def _drop_empty_parents(self, target: Path, root: Path | None = None) -> None:
         """Remove directories a removed page leaves empty (``models/<slug>/``), never the root."""
-        parent = target.parent
-        while parent != self.spare and parent.is_dir() and not any(parent.iterdir()):
+        parent, root = target.parent, root or self.spare
+        while parent != root and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
 
     def close(self) -> None:
         """Delete the tree beside the site (the next ``--watch`` makes it again)."""
         shutil.rmtree(self.spare, ignore_errors=True)
+        self._staged = None
 
 
 @dataclass
@@ -249,7 +287,11 @@ class ResidentBuild:
     def _rebuild_once(self, changed: Collection[Path], started: float) -> tuple[Outcome, int]:
         if self.live.bytes_dropped and not self.disk.ready():
             self.live.forget_outputs()  # every file is written: render every page again
-        outcome = self.live.rebuild(changed, early=functools.partial(self._publish_pages, started))
+        self.live.sink = self.disk.sink()
+        try:
+            outcome = self.live.rebuild(changed, early=functools.partial(self._publish_pages, started))
+        finally:
+            self.live.sink = None
         if self.live.config.out.absolute() != self.disk.out:
             why = "the config now names another output directory; restart docs-build build --watch"
             self.finished.set()
