@@ -167,6 +167,7 @@ _HTML_BITS = st.sampled_from(
 @given(st.lists(_HTML_BITS, max_size=40))
 @example(["<script src=a>", "x", "</script >", "<a href='#x'>"])
 @example(["<pre class=c>", "<a href='#x'>", "</pre>", "<!--", '<p id="y">', "-->"])
+@example(["<", "a", '"', "/", '"', ">"])  # a quote the tag name must give back
 def test_fast_patterns_match_like_the_plain_ones(bits: list[str]) -> None:
     """The possessive forms of the scanner's patterns find exactly what the plain ones find."""
     html = "".join(bits).encode()

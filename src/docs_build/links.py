@@ -33,8 +33,9 @@ _SKIP = re.compile(
     rb"<(?:pre\b[^>]*+>.*?</pre>|!--.*?-->|((?:script|style)\b[^>]*+>).*?</(?:script|style)\s*>)",
     re.DOTALL | re.IGNORECASE,
 )
-#: A start tag, with quoted attribute values that may contain ">".
-_TAG = re.compile(rb"""<[A-Za-z][^\s/>]*+(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
+#: A start tag, with quoted attribute values that may contain ">". The name is not possessive:
+#: in junk such as ``<a"/">`` the plain form gives a quote back from the name to the attributes.
+_TAG = re.compile(rb"""<[A-Za-z][^\s/>]*(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
 _INTERESTING = re.compile(rb"\s(?:id|name|href|src)\s*=", re.IGNORECASE)
 #: The same regions as text, and what is left of one that opens or closes outside the text.
 _SKIP_TEXT = re.compile(_SKIP.pattern.decode("ascii"), _SKIP.flags & ~re.ASCII)
