@@ -110,20 +110,14 @@ def save(path: Path, text: str) -> None:
     os.replace(scratch, path)
 
 
+def command(project: Path, *args: str) -> list[str]:
+    """``docs-build -C project build ARGS`` as run by these tests."""
+    return [sys.executable, "-m", "docs_build", "-C", str(project), "build", *args]
+
+
 def one_shot(project: Path, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "docs_build",
-            "-C",
-            str(project),
-            "build",
-            "--no-cache",
-            *args,
-            "--out",
-            str(out),
-        ],
+        command(project, "--no-cache", *args, "--out", str(out)),
         env=ENV,
         capture_output=True,
         text=True,
@@ -141,7 +135,7 @@ class Watching:
         self._references = references
         self._made = 0
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "docs_build", "-C", str(project), "build", "--watch"],
+            command(project, "--watch"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -510,17 +504,7 @@ def test_a_second_watch_of_the_same_output_is_refused(make_project: MakeProject,
     try:
         first.started()
         second = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "docs_build",
-                "-C",
-                str(project),
-                "build",
-                "--watch",
-                "--lock-timeout",
-                "0.2",
-            ],
+            command(project, "--watch", "--lock-timeout", "0.2"),
             env=ENV,
             capture_output=True,
             text=True,
@@ -782,7 +766,7 @@ def test_the_watch_bar_shows_only_for_renders_longer_than_a_second(
 
     clock = [100.0]
     monkeypatch.setattr(cli.time, "perf_counter", lambda: clock[0])
-    bar = cli._RenderProgress(0.0)
+    bar = cli.RenderProgress(0.0)
     bar.active = True  # as on a terminal
     bar(1, 2)  # a small rebuild long after start-up: no bar
     clock[0] += 0.5

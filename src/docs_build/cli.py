@@ -299,7 +299,7 @@ def _build_watch(state: State, overrides: dict[str, Any], lock_timeout: float) -
         config = _config(state, **overrides)
         check_out_dir(config.out, config.root, project_paths(config))
         with _writing(config.out, lock_timeout):
-            progress = _RenderProgress(time.perf_counter())
+            progress = RenderProgress(time.perf_counter())
             report = _WatchReport(config.out, progress)
             resident = ResidentBuild(
                 config.root, overrides, source_date_epoch(), report, debug=state.debug, progress=progress
@@ -437,7 +437,7 @@ class _Progress:
             sys.stderr.flush()
 
 
-class _RenderProgress(_Progress):
+class RenderProgress(_Progress):
     """The bar for ``build --watch``: each render that takes more than a second gets one (the
     first build, or every page again after a template change), not every small rebuild."""
 

@@ -33,7 +33,7 @@ from .errors import Location, Problem, WorkerError
 from .links import Link, PageLinks, page_links
 from .model import Model, Property
 from .render import RenderError
-from .write import make_room
+from .write import link_file
 
 if TYPE_CHECKING:
     from .config import Config
@@ -221,24 +221,12 @@ def _take(job: _Job, entry: PageEntry, result: PageResult) -> None:
     present = job.present or {}
     for rel in entry.files:
         if present.get(rel) != entry.stats[rel]:  # else the recycled staging has this very file
-            _link(job.old_out / rel, job.staging / rel)
+            link_file(job.old_out / rel, job.staging / rel)
     result.files = entry.files
     result.links = entry.links
     result.model = entry.model
     result.problems = entry.problems
     result.reused = True
-
-
-def _link(source: Path, target: Path) -> None:
-    """Hard-link ``source`` as ``target``, replacing a stale file, making the directory if needed."""
-    try:
-        os.link(source, target)
-        return
-    except FileNotFoundError:  # the page's directory is new
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):  # a stale page in a recycled staging directory
-        make_room(target)
-    os.link(source, target)
 
 
 def build_pages(

@@ -17,8 +17,6 @@ i-node), never through: the two trees share the unchanged files as hard links.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import functools
 import gc
 import os
@@ -31,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import Location, Problem, display_path
-from .live import LiveSite, Outcome, Stored
+from .live import LiveSite, Outcome, Stored, settle
 from .watch import Watcher
-from .write import MARKER, make_room, open_staging, publish, staging_path, swap_in, write_file
+from .write import MARKER, link_file, open_staging, publish, staging_path, swap_in, write_file
 
 Report = Callable[["Rebuilt"], None]
 
@@ -80,10 +78,10 @@ class DiskSite:
 
     def ready(self) -> bool:
         """Whether a publish can be made from the changes alone (else it needs every file)."""
-        return self._usable(self._behind)
+        return self._behind is not None and self._both_trees()
 
-    def _usable(self, behind: set[str] | None) -> bool:
-        return behind is not None and (self.spare / MARKER).is_file() and (self.out / MARKER).is_file()
+    def _both_trees(self) -> bool:
+        return (self.spare / MARKER).is_file() and (self.out / MARKER).is_file()
 
     def publish(self, plan: Mapping[str, bytes], changed: Collection[str]) -> int:
         """Make ``build/`` hold exactly ``plan``, which differs from the last plan in ``changed``.
@@ -91,10 +89,10 @@ class DiskSite:
         Returns how many files were written, linked or removed. Raises :class:`NeedsBytes` when
         every file must be written and ``plan`` holds only digests of some.
         """
-        behind, self._behind = self._behind, None  # until this publish is done
-        if not self._usable(behind):
+        behind = self._behind if self.ready() else None
+        self._behind = None  # until this publish is done
+        if behind is None:
             return self._publish_all(plan)
-        assert behind is not None
         count = self._publish_changes(plan, changed, behind)
         if swap_in(self.spare, self.out):  # the spare now holds the site just replaced
             self._behind = set(changed)
@@ -135,9 +133,7 @@ class DiskSite:
             publish(self.out, plan, mtime=self.mtime)
         else:
             for rel in sunk.difference(plan):  # pages of descriptors that went away meanwhile
-                target = staged / rel
-                target.unlink(missing_ok=True)
-                self._drop_empty_parents(target, staged)
+                self._remove(staged, rel)
             rest = {rel: data for rel, data in plan.items() if not isinstance(data, Stored)}
             publish(self.out, rest, mtime=self.mtime, staged=staged)
         shutil.rmtree(self.spare, ignore_errors=True)
@@ -149,44 +145,37 @@ class DiskSite:
         """Bring the spare (the site before the last swap) to ``plan``: the paths the last swap
         changed get the published file (a hard link to it), the paths changed now get the new
         bytes, and nothing else is touched."""
-        for rel in sorted(behind.difference(changed)):
-            target = self.spare / rel
-            make_room(target)  # whatever is there goes: files are always replaced, never written
+        for rel in sorted(behind.difference(changed)):  # files are replaced, never written through
             try:
-                os.link(self.out / rel, target)
+                link_file(self.out / rel, self.spare / rel)
             except FileNotFoundError:  # the last swap removed it
-                self._drop_empty_parents(target)
+                self._remove(self.spare, rel)
         for rel in sorted(changed):
-            target = self.spare / rel
-            make_room(target)
             data = plan.get(rel)
             if data is None:
-                self._drop_empty_parents(target)
-                continue
-            if isinstance(data, Stored):  # a bookkeeping slip must never become a 20-byte page
+                self._remove(self.spare, rel)
+            elif isinstance(data, Stored):  # a bookkeeping slip must never become a 20-byte page
                 raise NeedsBytes
-            with target.open("xb") as fh:
-                fh.write(data)
-            if self.mtime is not None:
-                os.utime(target, (self.mtime, self.mtime))
+            else:
+                write_file(self.spare, rel, data, self.mtime)
         return len(behind.union(changed))
 
     def take_back(self, changed: Collection[str]) -> bool:
         """Swap back the site replaced by the last publish, which changed ``changed``; False
         when it cannot be (the spare or ``build/`` went away)."""
         self._behind = None
-        if (
-            (self.spare / MARKER).is_file()
-            and (self.out / MARKER).is_file()
-            and swap_in(self.spare, self.out)
-        ):
+        if self._both_trees() and swap_in(self.spare, self.out):
             self._behind = set(changed)
             return True
         return False
 
-    def _drop_empty_parents(self, target: Path, root: Path | None = None) -> None:
-        """Remove directories a removed page leaves empty (``models/<slug>/``), never the root."""
-        parent, root = target.parent, root or self.spare
+    @staticmethod
+    def _remove(root: Path, rel: str) -> None:
+        """Remove a file of a page that went away, and the directories it leaves empty
+        (``models/<slug>/``), never ``root`` itself."""
+        target = root / rel
+        target.unlink(missing_ok=True)
+        parent = target.parent
         while parent != root and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
@@ -277,7 +266,7 @@ class ResidentBuild:
                 why = f"internal error: {exc.__class__.__name__}: {exc} (rerun with --debug)"
                 outcome, written = self._refuse(None, why), 0
             if outcome.rendered >= _SETTLE_PAGES:
-                _settle()
+                settle()
             done = Rebuilt(outcome, written, time.perf_counter() - started, self._early.seconds)
         if report and (changed or done.written or not done.ok):  # a touch that changed no byte stays quiet
             with contextlib.suppress(Exception):  # a closed terminal must not stop the watching
@@ -351,37 +340,3 @@ class ResidentBuild:
         with self._lock:
             self.disk.close()
         gc.unfreeze()
-
-
-def _settle() -> None:
-    """After a rebuild that rendered many pages (the first build, a template change).
-
-    What it made lives as long as the process: frozen, the collector stops walking it on every
-    full collection (a third of a rebuild at 10 000 models). The heap freed by
-    :meth:`LiveSite.drop_bytes` goes back to the system.
-    """
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-    _return_freed_memory()
-
-
-@functools.cache
-def _libc() -> ctypes.CDLL | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-
-
-def _return_freed_memory() -> None:
-    """Give freed heap back to the system (glibc's ``malloc_trim``; elsewhere nothing).
-
-    The pages' bytes are freed once they are on disk, but glibc keeps freed heap memory for
-    reuse: at 10 000 models the process would go on holding about half a gigabyte it no
-    longer uses.
-    """
-    libc = _libc()
-    with contextlib.suppress(AttributeError):
-        if libc is not None:
-            libc.malloc_trim(0)

@@ -90,15 +90,12 @@ class DevServer:
     def start(self) -> str:
         """Build, listen and watch; returns the base URL."""
         from .httpd import DevHTTPServer
+        from .live import settle
         from .watch import Watcher
 
         self._httpd = DevHTTPServer(self.host, self.port, self.state, debug=self.debug)
         self.rebuild((), first=True)
-        # What the first build made (models, pages, memos) lives as long as the server. Left to
-        # the collector, every full collection walks all of it again: at 10 000 models that cost
-        # about a third of each rebuild. Frozen objects are still freed when no longer referenced.
-        gc.collect()
-        gc.freeze()
+        settle()  # what the first build made lives as long as the server (see live.settle)
         serve = threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name="docs-build-http", daemon=True
         )
@@ -224,7 +221,7 @@ def serve(
                 "from other machines on the network; use --host 127.0.0.1 to keep it local",
                 err=True,
             )
-        from .cli import _RenderProgress
+        from .cli import RenderProgress
 
         server = DevServer(
             state.project,
@@ -232,7 +229,7 @@ def serve(
             port=port,
             overrides={"strict": strict},
             debug=state.debug,
-            progress=_RenderProgress(time.perf_counter()),
+            progress=RenderProgress(time.perf_counter()),
         )
         url = server.start()
         target = _page_url(server, url, slug)

@@ -168,6 +168,19 @@ def make_room(target: Path) -> None:
             blocker.unlink()
 
 
+def link_file(source: Path, target: Path) -> None:
+    """Hard-link ``source`` as ``target`` in a recycled tree, replacing a stale file and making
+    the directory if needed. Raises FileNotFoundError when ``source`` does not exist."""
+    try:
+        os.link(source, target)
+        return
+    except FileNotFoundError:  # the page's directory is new
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a stale page in a recycled staging directory
+        make_room(target)
+    os.link(source, target)
+
+
 def _write_new(target: Path, data: bytes) -> None:
     with _new_file(target) as fh:
         fh.write(data)
