@@ -832,3 +832,26 @@ def test_a_first_build_that_fails_goes_on_filling_its_tree(
         assert tree(project / "build") == tree(project / "check-out")
     finally:
         resident.stop()
+
+
+def test_a_save_during_the_rescan_after_a_restart_is_seen(make_project: MakeProject) -> None:
+    """After a restart the callback re-scans with no paths; a save made while it runs must still
+    arrive as an event, so the new watches must exist before that callback is made."""
+    project = make_project(three_models())
+    models, templates = project / "models", project / "templates"
+    batches: list[set[Path]] = []
+
+    def on_change(batch: set[Path]) -> None:
+        batches.append(batch)
+        if batch == set() and not (models / "late.yaml").exists():  # the rescan of the restart
+            (models / "late.yaml").write_text(descriptor("late"), encoding="utf-8")
+
+    watcher = Watcher(lambda: [models, templates], on_change)
+    watcher.start()
+    try:
+        assert watcher.ready.wait(10)
+        templates.mkdir()  # the list of targets changes: the watcher restarts
+        wait_for(lambda: set() in batches, "the rescan after the restart")
+        wait_for(lambda: any(models / "late.yaml" in batch for batch in batches), "the save made during it")
+    finally:
+        watcher.stop()

@@ -93,8 +93,11 @@ class Events:
         assert self.resp.getheader("Content-Type", "").startswith("text/event-stream")
 
     def next(self) -> dict[str, Any]:
+        """The next event; fails after DEADLINE (keep-alive lines alone would wait forever)."""
         data: dict[str, Any] | None = None
+        deadline = time.monotonic() + DEADLINE
         while True:
+            assert time.monotonic() < deadline, "no build event within the deadline"
             line = self.resp.fp.readline()
             if not line:
                 raise EOFError("event stream closed")

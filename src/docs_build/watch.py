@@ -105,27 +105,29 @@ class Watcher:
                 self._on_error(exc)
 
     def _loop(self) -> None:
+        restarted = False
         while not self._stop.is_set():
             targets = [p for p in self._targets() if p.exists()]
             if not targets:
                 self.ready.set()
                 self._stop.wait(RECHECK_MS / 1000)
                 continue
-            restart = self._watch(targets)
-            if restart:
-                # What exists changed while nobody watched it: let the callback re-scan.
-                self._on_change(set())
+            restarted = self._watch(targets, rescan=restarted)
 
-    def _watch(self, targets: list[Path]) -> bool:
+    def _watch(self, targets: list[Path], rescan: bool = False) -> bool:
         """Watch ``targets`` until stopped (False) or until the target list changes (True).
 
         We drive watchfiles' documented Rust backend directly rather than ``watchfiles.watch``:
         the OS watches exist once ``RustNotify`` is constructed, which is the moment ``ready``
-        may be set (the generator would only create them on its first ``next()``).
+        may be set (the generator would only create them on its first ``next()``). After a
+        restart (``rescan``), what changed while nobody watched is found by a callback with no
+        paths, made only once the new watches exist: a save during that rebuild is an event.
         """
         files = _identities(targets)  # before the watches exist: a rename in between shows
         with RustNotify([str(p) for p in targets], False, False, 300, True, True) as notify:
             self.ready.set()
+            if rescan:
+                self._on_change(set())
             while True:
                 raw = notify.watch(DEBOUNCE_MS, self._step_ms, RECHECK_MS, self._stop)
                 if raw == "stop" or self._stop.is_set():
