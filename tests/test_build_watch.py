@@ -855,3 +855,22 @@ def test_a_save_during_the_rescan_after_a_restart_is_seen(make_project: MakeProj
         wait_for(lambda: any(models / "late.yaml" in batch for batch in batches), "the save made during it")
     finally:
         watcher.stop()
+
+
+def test_a_change_no_event_names_is_found_by_the_scan_after_an_edit(
+    make_project: MakeProject, watch: Callable[[Path], Watching]
+) -> None:
+    """A rebuild for events looks only at the files they name; the full scan made right after
+    it must find what no event named. A descriptor linked to a file elsewhere in the project
+    changes without any event in ``models/``: its page must follow once anything is saved."""
+    project = make_project(three_models())
+    shared = project / "shared"
+    shared.mkdir()
+    save(shared / "linked.yaml", descriptor("linked", description="Linked, first words."))
+    (project / "models" / "linked.yaml").symlink_to(shared / "linked.yaml")
+    w = watch(project)
+    assert b"Linked, first words." in (w.out / "models" / "linked" / "index.html").read_bytes()
+    save(shared / "linked.yaml", descriptor("linked", description="Linked, changed unseen."))
+    w.edit(lambda: save(project / "models" / "alpha.yaml", descriptor("alpha", description="Alpha again.")))
+    assert b"Linked, changed unseen." in (w.out / "models" / "linked" / "index.html").read_bytes()
+    assert w.stop() == 0, w.printed()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections import OrderedDict
 from pathlib import Path
@@ -508,3 +509,97 @@ def test_serve_keeps_bytes_and_queues_nothing_to_drop(project: Path) -> None:
     rebuild(site)
     assert site._fresh == []
     assert not any(isinstance(v, Stored) for v in site._plan.values())
+
+
+# -- trusting the watcher's events (``rebuild(trusted=True)``) ---------------------------------
+
+
+def trusted(site: LiveSite, *changed: Path) -> Outcome:
+    outcome = site.rebuild(set(changed), trusted=True)
+    assert outcome.ok, outcome.problems
+    return outcome
+
+
+def test_trusted_hints_look_only_at_the_named_descriptors(project: Path) -> None:
+    """A trusted rebuild reads what the events name and nothing else; the full scan after it
+    finds what they missed, so the two together end where a fresh site is."""
+    models = project / "models"
+    site = LiveSite(project)
+    rebuild(site)
+    named, missed = models / f"{slug(4)}.yaml", models / f"{slug(11)}.yaml"
+    write(named, descriptor(slug(4), description="Named by an event."))
+    write(missed, descriptor(slug(11), description="No event for this one."))
+    outcome = trusted(site, named)
+    assert site.took_hints and outcome.reloaded == [f"models/{slug(4)}.yaml"]
+    assert b"No event for this one." not in outcome.plan["index.md"]
+    outcome = rebuild(site)  # the check a caller makes after publishing
+    assert not site.took_hints and outcome.reloaded == [f"models/{slug(11)}.yaml"]
+    assert_same_plan(outcome, project)
+
+
+def test_trusted_hints_follow_descriptors_that_come_and_go(project: Path) -> None:
+    models = project / "models"
+    site = LiveSite(project)
+    rebuild(site)
+    added = models / "m-05b.yaml"
+    write(added, descriptor("m-05b", description="A newcomer."))
+    outcome = trusted(site, added)
+    assert site.took_hints and outcome.reloaded == ["models/m-05b.yaml"]
+    assert b"A newcomer." in outcome.plan["index.md"]
+    assert_same_plan(outcome, project)
+
+    gone = models / f"{slug(3)}.yaml"
+    gone.unlink()
+    outcome = trusted(site, gone, models / "notes.txt")  # a file that is no descriptor is ignored
+    assert site.took_hints and outcome.reloaded == [f"models/{slug(3)}.yaml"]
+    assert "models/m-03/index.html" not in outcome.plan
+    assert_same_plan(outcome, project)
+
+    renamed = models / "m-zz.yaml"  # a rename is two events: one name gone, one new
+    os.replace(models / f"{slug(7)}.yaml", renamed)
+    outcome = trusted(site, models / f"{slug(7)}.yaml", renamed)
+    assert outcome.reloaded == [f"models/{slug(7)}.yaml", "models/m-zz.yaml"]
+    assert_same_plan(outcome, project)
+    assert rebuild(site).reloaded == []  # the full scan agrees: nothing was missed
+    assert site._names_listed == sorted(os.listdir(models))  # the listing is the directory's
+
+    same = models / f"{slug(9)}.yaml"
+    same.write_bytes(same.read_bytes())  # an event, the same bytes
+    outcome = trusted(site, same)
+    assert site.took_hints and outcome.reloaded == [] and outcome.changed == frozenset()
+
+
+def test_hints_that_cannot_stand_for_a_scan_make_a_full_one(project: Path) -> None:
+    models = project / "models"
+    site = LiveSite(project)
+    assert rebuild(site) and site.took_hints is False
+    trusted(site)  # no hint at all
+    assert not site.took_hints
+
+    (project / "templates").mkdir()
+    write(project / "templates" / "extra.txt", "x")  # outside the models directory
+    write(models / f"{slug(2)}.yaml", descriptor(slug(2), description="Seen by the full scan."))
+    outcome = trusted(site, project / "templates" / "extra.txt")
+    assert not site.took_hints and outcome.reloaded[-1] == f"models/{slug(2)}.yaml"
+
+    (models / "sub").mkdir()
+    write(models / "sub" / "x.yaml", "not a descriptor: it is in a subdirectory")
+    trusted(site, models / "sub" / "x.yaml")
+    assert not site.took_hints
+
+    write(models / f"{slug(5)}.yaml", descriptor(slug(5), description="Also seen."))
+    write(project / "docs-build.toml", 'title = "Other"\n')  # settings changed: everything anew
+    outcome = trusted(site, models / f"{slug(5)}.yaml")
+    assert not site.took_hints and f"models/{slug(5)}.yaml" in outcome.reloaded
+    assert_same_plan(outcome, project)
+
+
+def test_trusted_hints_never_leave_the_site_without_descriptors(make_project: MakeProject) -> None:
+    root = make_project({"only.yaml": descriptor("only")})
+    site = LiveSite(root)
+    rebuild(site)
+    gone = root / "models" / "only.yaml"
+    gone.unlink()
+    outcome = site.rebuild({gone}, trusted=True)
+    assert not site.took_hints and not outcome.ok
+    assert [p.message for p in outcome.problems] == ["no descriptors (*.yaml) in the models directory"]

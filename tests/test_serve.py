@@ -360,6 +360,22 @@ def test_editor_scratch_names_are_ignored(name: str) -> None:
     assert is_ignored(Path("models") / name)
 
 
+def test_a_change_no_event_names_is_served_after_the_next_save(make_project: MakeProject, serve: Any) -> None:
+    """Events name what a rebuild looks at; the full scan after it finds the rest (here a
+    descriptor linked to a file outside ``models/``, whose edit no event in ``models/`` names)."""
+    project = make_project(two_models())
+    shared = project / "shared"
+    shared.mkdir()
+    (shared / "linked.yaml").write_text(descriptor("linked", description="Linked words."), encoding="utf-8")
+    (project / "models" / "linked.yaml").symlink_to(shared / "linked.yaml")
+    site = serve(project)
+    assert "Linked words." in site.text("/models/linked/")
+    edit(shared / "linked.yaml", "Linked words.", "Unseen words.")
+    edit(project / "models" / "tiny-chat.yaml", "First words.", "Seen words.")
+    wait_for(lambda: "Seen words." in site.text("/models/tiny-chat/"), "the edited page")
+    wait_for(lambda: "Unseen words." in site.text("/models/linked/"), "the page no event named")
+
+
 @pytest.mark.parametrize("name", ["tiny-chat.yaml", "model.md.j2", "docs-build.toml", "style.css"])
 def test_real_inputs_are_not_ignored(name: str) -> None:
     assert not is_ignored(name)

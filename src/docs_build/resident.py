@@ -236,7 +236,16 @@ class ResidentBuild:
         return done
 
     def _on_change(self, changed: set[Path]) -> None:
-        self.rebuild(changed)
+        """A batch of events: publish what they name, then make sure nothing else changed.
+
+        The first rebuild takes the events' word for which descriptors changed; the full scan
+        after it (a ``stat`` of every descriptor, about 30 ms at 10 000) finds what an event
+        missed, and is said only if it found something."""
+        self.rebuild(changed, trusted=True)
+        if self.live.took_hints:
+            again = self.rebuild((), report=False)
+            if again.outcome.reloaded or again.written:
+                self._report(again)
 
     def _watch_failed(self, exc: Exception) -> None:
         """Watching stopped for good: say so and let the command end (exit 2)."""
@@ -247,17 +256,18 @@ class ResidentBuild:
             )
         self.finished.set()
 
-    def rebuild(self, changed: Collection[Path], *, report: bool = True) -> Rebuilt:
-        """Bring ``build/`` up to date with the inputs; ``changed`` are the watcher's hints."""
+    def rebuild(self, changed: Collection[Path], *, report: bool = True, trusted: bool = False) -> Rebuilt:
+        """Bring ``build/`` up to date with the inputs; ``changed`` are the watcher's hints
+        (``trusted``: see :meth:`LiveSite.rebuild`)."""
         with self._lock:
             started = time.perf_counter()
             self._early = _Early()
             try:
                 try:
-                    outcome, written = self._rebuild_once(changed, started)
+                    outcome, written = self._rebuild_once(changed, started, trusted)
                 except NeedsBytes:  # build/ or the spare went away while this rebuild ran
                     self.live.forget_outputs()
-                    outcome, written = self._rebuild_once(changed, started)
+                    outcome, written = self._rebuild_once(changed, started, trusted)
             except OSError as exc:  # disk full, permissions; keep watching
                 outcome, written = self._refuse(None, f"could not write the site: {exc}"), 0
             except Exception as exc:  # a bug must not stop the watching either
@@ -273,12 +283,13 @@ class ResidentBuild:
                 self._report(done)
         return done
 
-    def _rebuild_once(self, changed: Collection[Path], started: float) -> tuple[Outcome, int]:
+    def _rebuild_once(self, changed: Collection[Path], started: float, trusted: bool) -> tuple[Outcome, int]:
         if self.live.bytes_dropped and not self.disk.ready():
             self.live.forget_outputs()  # every file is written: render every page again
         self.live.sink = self.disk.sink()
         try:
-            outcome = self.live.rebuild(changed, early=functools.partial(self._publish_pages, started))
+            early = functools.partial(self._publish_pages, started)
+            outcome = self.live.rebuild(changed, early=early, trusted=trusted)
         finally:
             self.live.sink = None
         if self.live.config.out.absolute() != self.disk.out:

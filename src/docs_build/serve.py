@@ -100,12 +100,19 @@ class DevServer:
             target=self._httpd.serve_forever, args=(0.05,), name="docs-build-http", daemon=True
         )
         serve.start()
-        self._watcher = Watcher(self.live.watch_targets, self.rebuild, on_error=self._watch_failed)
+        self._watcher = Watcher(self.live.watch_targets, self._on_change, on_error=self._watch_failed)
         self._watcher.start()
         self._watcher.ready.wait(10)
         # What was saved while the first build ran, before anything watched (said only if so).
         self.rebuild((), quiet_if_same=True)
         return self.url
+
+    def _on_change(self, changed: set[Path]) -> None:
+        """A batch of events: serve what they name, then make sure nothing else changed (see
+        ``ResidentBuild._on_change``, which does the same for ``build --watch``)."""
+        self.rebuild(changed, trusted=True)
+        if self.live.took_hints:
+            self.rebuild((), recheck=True)
 
     def _watch_failed(self, exc: Exception) -> None:
         self._echo(
@@ -122,21 +129,33 @@ class DevServer:
             self._httpd.server_close()
         gc.unfreeze()
 
-    def rebuild(self, changed: Collection[Path], *, first: bool = False, quiet_if_same: bool = False) -> None:
+    def rebuild(
+        self,
+        changed: Collection[Path],
+        *,
+        first: bool = False,
+        quiet_if_same: bool = False,
+        trusted: bool = False,
+        recheck: bool = False,
+    ) -> None:
         """Rebuild after ``changed``, publish if good, report like ``build``; never raises.
 
         With ``quiet_if_same`` nothing is printed unless an input was re-read (the look after
-        the watcher started must not repeat the first build's errors)."""
+        the watcher started must not repeat the first build's errors). A ``recheck`` (the full
+        scan after a rebuild that trusted the events) is as quiet, and not counted in
+        :attr:`builds`."""
+        quiet_if_same = quiet_if_same or recheck
         started = time.perf_counter()
         with self._lock:
             try:
-                outcome = self.live.rebuild(changed, early=self._publish_early)
+                outcome = self.live.rebuild(changed, early=self._publish_early, trusted=trusted)
             except Exception as exc:  # a bug must not take the preview down
                 if self.debug:
                     traceback.print_exc()
                 outcome = self._internal_error(exc)
             self._publish(outcome)
-            self.builds += 1
+            if not recheck:
+                self.builds += 1
         if quiet_if_same and not outcome.reloaded:
             return
         with contextlib.suppress(Exception):  # a closed terminal must not stop the preview
