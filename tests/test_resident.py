@@ -240,6 +240,7 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Lists of 6 items are long; the memo cuts every 2 items (10 pieces for 20 models)."""
     monkeypatch.setattr(cache, "LIST_CHUNK", 3)
     monkeypatch.setattr(cache, "MEMO_CHUNK", 2)
+    monkeypatch.setattr(site_stage, "PART_CHUNK", 2)
     monkeypatch.setattr(cache, "_MEMO", cache._Memo())
     monkeypatch.setattr(cache, "_TAILS", OrderedDict())
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01
@@ -368,7 +369,7 @@ def test_one_edit_converts_one_piece_and_makes_one_entry(
     index_pieces = [t for t in converted if "](models/" in t]
     assert len(index_pieces) == 1, index_pieces  # not the whole index, not every piece
     assert "Changed once." in index_pieces[0] and index_pieces[0].startswith("- [m-08]")
-    assert entries == [slug(9)]  # every other model's catalog entry was kept
+    assert entries == [slug(8), slug(9)]  # the run of the edited model: every other one was kept
     assert len(site._pieces.pieces) == pieces  # the piece that changed replaced the old one
     assert_same_plan(outcome, project)
 

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import MakeProject, RunCli, descriptor, snapshot
 from docs_build import cache, extras, pipeline
+from docs_build import site as site_stage
 from docs_build.config import Config
 from docs_build.load import load_bytes
 from docs_build.model import Model, build_model
@@ -40,6 +41,7 @@ def _site(run_cli: RunCli, project: Path, *args: str) -> tuple[dict[str, bytes],
 def _streaming(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline, "STREAM_MIN", 1)
     monkeypatch.setattr(extras, "_BATCH", 4)
+    monkeypatch.setattr(site_stage, "PART_CHUNK", 2)
     monkeypatch.setattr(cache, "LIST_CHUNK", 3)
 
 
@@ -115,6 +117,7 @@ def _models() -> list[Model]:
 
 def test_search_index_in_parts_is_the_json_of_the_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(extras, "_BATCH", 4)
+    monkeypatch.setattr(site_stage, "PART_CHUNK", 2)
     catalog = build_catalog(_models(), Config(root=Path("/x")).build_date, {})
     text = "".join(extras.search_index(catalog))
     data = json.loads(text)
@@ -126,6 +129,7 @@ def test_llms_txt_in_parts_has_every_line_once(monkeypatch: pytest.MonkeyPatch) 
     catalog = build_catalog(_models(), Config(root=Path("/x")).build_date, {})
     whole = "".join(extras.llms_txt("T", catalog, ""))
     monkeypatch.setattr(extras, "_BATCH", 4)
+    monkeypatch.setattr(site_stage, "PART_CHUNK", 2)
     parts = extras.llms_txt("T", catalog, "")
     assert len(parts) > 5
     assert "".join(parts) == whole

@@ -14,9 +14,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape as xml_escape
 
+from . import site as site_stage
 from .errors import Problem
 from .render import RenderError, render
-from .site import Catalog, Entry, PartMemo
+from .site import Catalog, Entry, PartMemo, by_chunks
 from .templates import md_escape
 from .write import Streamed
 
@@ -82,12 +83,18 @@ def llms_txt(title: str, catalog: Catalog, base: str, memo: PartMemo | None = No
         "",
         f"- [Catalog]({_absolute(base, 'index.md')}): all models grouped by task",
     ]
+
+    def run(entries: list[Entry]) -> str:
+        return "\n".join(map(line, entries))
+
+    # Each piece is a line or a run of lines; a part is pieces joined, at most about _BATCH lines.
     parts: list[str] = []
     for group in catalog.groups:
         lines += ["", f"## {md_escape(group.name)}", ""]
-        for entry in group.models:
-            lines.append(line(entry) if memo is None else memo.get("llms", entry.model, partial(line, entry)))
-            if len(lines) >= _BATCH:
+        models = [e.model for e in group.models]
+        for piece in by_chunks(memo, "llms", group.models, models, run):
+            lines.append(piece)
+            if len(lines) * site_stage.PART_CHUNK >= _BATCH:
                 parts.append("\n".join(lines) + "\n")
                 lines = []
     parts.append("".join(line + "\n" for line in lines))
@@ -130,15 +137,16 @@ def search_index(catalog: Catalog, memo: PartMemo | None = None) -> list[str]:
         }
         return encode(fields)
 
+    def run(entries: list[Entry], task: str) -> str:
+        return ",".join([page(entry, task) for entry in entries])
+
     parts: list[str] = []
-    batch: list[str] = []
+    batch: list[str] = []  # runs of entries, at most about _BATCH entries
     for group in catalog.groups:
-        for entry in group.models:
-            if memo is None:
-                batch.append(page(entry, group.name))
-            else:
-                batch.append(memo.get("search", entry.model, partial(page, entry, group.name)))
-            if len(batch) >= _BATCH:
+        models = [e.model for e in group.models]
+        for piece in by_chunks(memo, "search", group.models, models, partial(run, task=group.name)):
+            batch.append(piece)
+            if len(batch) * site_stage.PART_CHUNK >= _BATCH:
                 parts.append(("," if parts else "") + ",".join(batch))
                 batch = []
     if batch:

@@ -37,7 +37,18 @@ from .extras import site_files
 from .links import PageLinks, check_scanned, page_links
 from .model import Model, build_model
 from .render import RenderError, render, render_around
-from .site import Catalog, PartMemo, badges, build_catalog, facts, links, page_sections
+from .site import (
+    Catalog,
+    Entry,
+    PartMemo,
+    badges,
+    build_catalog,
+    by_chunks,
+    entry_markdown,
+    facts,
+    links,
+    page_sections,
+)
 from .templates import BUILTIN_DIR, make_environment
 from .write import MARKER, Streamed, check_plan_paths, write_file, write_parts
 
@@ -233,6 +244,7 @@ class SiteRenderer:
         self.env = make_environment(config.templates)
         #: Per-model parts of the site-wide files, kept by a process that stays up (``serve``).
         self.parts: PartMemo | None = None
+        self.env.globals["catalog_entries"] = self.catalog_entries
         self.site: dict[str, Any] = {
             "title": config.title,
             "base_url": config.base_url.rstrip("/"),
@@ -277,6 +289,12 @@ class SiteRenderer:
         html = self._html(markdown, page, "page.html.j2", model.source, model.name, model=model)
         return markdown, html
 
+    def catalog_entries(self, entries: list[Entry]) -> Markup:
+        """``catalog_entries(group.models)`` in ``index.md.j2``: each entry as a list item
+        (:func:`.site.entry_markdown`), an unchanged model's from the memo."""
+        models = [e.model for e in entries]
+        return Markup("".join(by_chunks(self.parts, "index", entries, models, _entries_markdown)))
+
     def index_markdown(self, catalog: Catalog) -> str:
         """The catalog index's Markdown."""
         return self._render("index.md.j2", {"site": self.site, "catalog": catalog}, "the catalog index")
@@ -311,6 +329,10 @@ class SiteRenderer:
     def _canonical(self, rel: str) -> str:
         base = self.site["base_url"]
         return f"{base}/{rel}" if base else ""
+
+
+def _entries_markdown(entries: list[Entry]) -> str:
+    return "".join(map(entry_markdown, entries))
 
 
 def model_outputs(renderer: SiteRenderer, model: Model) -> dict[str, bytes]:

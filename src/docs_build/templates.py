@@ -66,7 +66,9 @@ def md_escape(value: object) -> str:
 
 #: Escaped text by text: the same titles, labels and descriptions are printed again and again
 #: (badges on every line of the catalog, and every line again on each rebuild in ``serve``).
-_escaped_str = functools.lru_cache(maxsize=1 << 15)(md_escape)
+#: What a Markdown template prints for ``{{ text }}``; Python code printing into Markdown
+#: (``site.entry_markdown``) uses it too.
+escaped_text = functools.lru_cache(maxsize=1 << 15)(md_escape)
 
 
 @pass_eval_context
@@ -74,7 +76,7 @@ def _finalize(ctx: EvalContext, value: Any) -> Any:
     if ctx.autoescape or isinstance(value, Markup):
         return value
     if type(value) is str:
-        return _escaped_str(value)
+        return escaped_text(value)
     if value is None:
         # StrictUndefined catches missing names; None is a real value nobody should print.
         raise ValueError("template printed None; test the value before printing it")
