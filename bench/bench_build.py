@@ -289,7 +289,9 @@ def resident(ws: Workspace, edits: int) -> dict[str, float]:
                 pass
         rss_mib = _memory([proc.pid])[0] / 1024
     finally:
-        proc.send_signal(signal.SIGINT)
+        # SIGTERM stops it like Ctrl+C does; SIGINT would be ignored if this benchmark itself
+        # was started in the background by a shell (which then starts us with SIGINT ignored).
+        proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     med = statistics.median
     result = {"startup": startup_s, "page": med(page), "site": med(site), "work": med(work), "rss": rss_mib}
