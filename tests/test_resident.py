@@ -604,3 +604,41 @@ def test_trusted_hints_never_leave_the_site_without_descriptors(make_project: Ma
     outcome = site.rebuild({gone}, trusted=True)
     assert not site.took_hints and not outcome.ok
     assert [p.message for p in outcome.problems] == ["no descriptors (*.yaml) in the models directory"]
+
+
+def test_an_unreadable_descriptor_is_reported_once_not_on_every_scan(make_project: MakeProject) -> None:
+    """A broken link (or a directory named like a descriptor) fails the build; the full scan
+    after a trusted rebuild must not count it as changed again, or every save would print its
+    error twice (review of session 8)."""
+    root = make_project({"a.yaml": descriptor("a")})
+    models = root / "models"
+    site = LiveSite(root)
+    rebuild(site)
+    link = models / "gone.yaml"
+    link.symlink_to(root / "nowhere.yaml")
+    first = site.rebuild({link}, trusted=True)
+    assert site.took_hints and not first.ok and first.reloaded == ["models/gone.yaml"]
+    again = site.rebuild()
+    assert not again.ok and again.reloaded == []
+    assert [p.message for p in again.problems] == [p.message for p in first.problems]
+    write(models / "a.yaml", descriptor("a", description="Edited."))
+    assert site.rebuild({models / "a.yaml"}, trusted=True).reloaded == ["models/a.yaml"]
+    assert site.rebuild().reloaded == []
+    (root / "nowhere.yaml").write_text(descriptor("gone"), encoding="utf-8")  # the link works now
+    outcome = rebuild(site)
+    assert outcome.reloaded == ["models/gone.yaml"] and "models/gone/index.html" in outcome.plan
+
+
+def test_the_same_descriptors_coming_back_after_none_are_seen(make_project: MakeProject) -> None:
+    """With every descriptor gone the build fails; the same file names coming back must build
+    again (the old listing was kept and the new one taken for it; review of session 8)."""
+    root = make_project({"only.yaml": descriptor("only")})
+    path = root / "models" / "only.yaml"
+    text = path.read_text(encoding="utf-8")
+    site = LiveSite(root)
+    rebuild(site)
+    path.unlink()
+    assert not site.rebuild({path}, trusted=True).ok
+    write(path, text)
+    outcome = rebuild(site)
+    assert outcome.reloaded == ["models/only.yaml"] and "models/only/index.html" in outcome.plan

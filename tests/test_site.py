@@ -10,6 +10,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -107,3 +108,16 @@ def test_catalog_entries_is_what_the_index_prints(tmp_path: Any) -> None:
     renderer.parts = PartMemo()
     assert renderer.catalog_entries(entries) == reference(entries)
     assert renderer.catalog_entries(entries[:1]) == reference(entries[:1])
+
+
+def test_catalog_entries_takes_any_iterable_and_refuses_html_templates(tmp_path: Any) -> None:
+    from docs_build.config import load_config
+    from docs_build.pipeline import SiteRenderer
+
+    renderer = SiteRenderer(load_config(tmp_path)[0])
+    entries = [entry("One", "First."), entry("Two", "Second <b>.")]
+    filtered = "{{ catalog_entries(entries|selectattr('url')) }}"
+    assert renderer.env.from_string(filtered).render(entries=entries) == reference(entries)
+    html = renderer.env.from_string("{% autoescape true %}{{ catalog_entries(entries) }}{% endautoescape %}")
+    with pytest.raises(ValueError, match="Markdown template"):
+        html.render(entries=entries)

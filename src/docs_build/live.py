@@ -351,6 +351,8 @@ class LiveSite:
         names, paths = (hinted[0], hinted[1]) if hinted else self._find_descriptors(models_dir)
         if not paths:
             self._descriptors.clear()
+            # Forget the listing too: the same names coming back must be seen as new.
+            self._names_listed, self._paths_listed = [], []
             return [], [Problem(Location(where), "no descriptors (*.yaml) in the models directory")]
         descriptors = self._descriptors
         reloaded = []
@@ -493,7 +495,9 @@ class LiveSite:
             except OSError:
                 raw = None
         digest = hashlib.blake2b(raw, digest_size=20).digest() if raw is not None else b""
-        if entry is not None and entry.digest == digest and raw is not None:
+        # Unchanged: the same bytes, or still unreadable (a broken link, a directory, no read
+        # permission) with the same stat; else every scan would report it again.
+        if entry is not None and entry.digest == digest and (raw is not None or entry.stamp == stamp):
             entry.stamp = stamp
             return False
         model, problems = load_descriptor(self.config, path, raw)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
 from . import load as load_stage
@@ -244,7 +246,18 @@ class SiteRenderer:
         self.env = make_environment(config.templates)
         #: Per-model parts of the site-wide files, kept by a process that stays up (``serve``).
         self.parts: PartMemo | None = None
-        self.env.globals["catalog_entries"] = self.catalog_entries
+
+        @pass_eval_context
+        def catalog_entries(ctx: EvalContext, entries: Iterable[Entry]) -> Markup:
+            """The template global: Markdown, so refused where output is HTML (it would be
+            printed unescaped there, and Markdown escaping is no HTML escaping)."""
+            if ctx.autoescape:
+                raise ValueError(
+                    "catalog_entries() prints Markdown; call it in a Markdown template (*.md.j2)"
+                )
+            return self.catalog_entries(entries)
+
+        self.env.globals["catalog_entries"] = catalog_entries
         self.site: dict[str, Any] = {
             "title": config.title,
             "base_url": config.base_url.rstrip("/"),
@@ -289,9 +302,11 @@ class SiteRenderer:
         html = self._html(markdown, page, "page.html.j2", model.source, model.name, model=model)
         return markdown, html
 
-    def catalog_entries(self, entries: list[Entry]) -> Markup:
+    def catalog_entries(self, entries: Iterable[Entry]) -> Markup:
         """``catalog_entries(group.models)`` in ``index.md.j2``: each entry as a list item
-        (:func:`.site.entry_markdown`), an unchanged model's from the memo."""
+        (:func:`.site.entry_markdown`), an unchanged model's from the memo. Any iterable of
+        entries will do (``group.models|selectattr(...)`` too)."""
+        entries = list(entries)
         models = [e.model for e in entries]
         return Markup("".join(by_chunks(self.parts, "index", entries, models, _entries_markdown)))
 
