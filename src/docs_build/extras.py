@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape as xml_escape
 from . import site as site_stage
 from .errors import Problem
 from .render import RenderError, render
-from .site import Catalog, Entry, PartMemo, by_chunks
+from .site import Catalog, Entry, PartMemo, entry_chunks
 from .templates import md_escape
 from .write import Streamed
 
@@ -91,8 +91,7 @@ def llms_txt(title: str, catalog: Catalog, base: str, memo: PartMemo | None = No
     parts: list[str] = []
     for group in catalog.groups:
         lines += ["", f"## {md_escape(group.name)}", ""]
-        models = [e.model for e in group.models]
-        for piece in by_chunks(memo, "llms", group.models, models, run):
+        for piece in entry_chunks(memo, "llms", group.models, run):
             lines.append(piece)
             if len(lines) * site_stage.PART_CHUNK >= _BATCH:
                 parts.append("\n".join(lines) + "\n")
@@ -143,8 +142,7 @@ def search_index(catalog: Catalog, memo: PartMemo | None = None) -> list[str]:
     parts: list[str] = []
     batch: list[str] = []  # runs of entries, at most about _BATCH entries
     for group in catalog.groups:
-        models = [e.model for e in group.models]
-        for piece in by_chunks(memo, "search", group.models, models, partial(run, task=group.name)):
+        for piece in entry_chunks(memo, "search", group.models, partial(run, task=group.name)):
             batch.append(piece)
             if len(batch) * site_stage.PART_CHUNK >= _BATCH:
                 parts.append(("," if parts else "") + ",".join(batch))

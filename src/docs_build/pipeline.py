@@ -45,7 +45,7 @@ from .site import (
     PartMemo,
     badges,
     build_catalog,
-    by_chunks,
+    entry_chunks,
     entry_markdown,
     facts,
     links,
@@ -306,9 +306,7 @@ class SiteRenderer:
         """``catalog_entries(group.models)`` in ``index.md.j2``: each entry as a list item
         (:func:`.site.entry_markdown`), an unchanged model's from the memo. Any iterable of
         entries will do (``group.models|selectattr(...)`` too)."""
-        entries = list(entries)
-        models = [e.model for e in entries]
-        return Markup("".join(by_chunks(self.parts, "index", entries, models, _entries_markdown)))
+        return Markup("".join(entry_chunks(self.parts, "index", list(entries), _entries_markdown)))
 
     def index_markdown(self, catalog: Catalog) -> str:
         """The catalog index's Markdown."""

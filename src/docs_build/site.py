@@ -142,6 +142,13 @@ def by_chunks(
             yield memo.chunk(kind, models[at : at + size], functools.partial(make, part))
 
 
+def entry_chunks(
+    memo: PartMemo | None, kind: str, entries: list[Entry], make: Callable[[list[Entry]], T]
+) -> Iterator[T]:
+    """:func:`by_chunks` of catalog entries, each keyed by its model."""
+    return by_chunks(memo, kind, entries, [entry.model for entry in entries], make)
+
+
 def entry_markdown(entry: Entry) -> str:
     """One model of the catalog index as a Markdown list item: title link, badges, description.
 
