@@ -159,6 +159,8 @@ _HTML_BITS = st.sampled_from(
         "-->",
         "<b",
         "x>",
+        "<ſcript>",
+        "◐",
     ]
 )
 
@@ -174,3 +176,28 @@ def test_fast_patterns_match_like_the_plain_ones(bits: list[str]) -> None:
     kept = _PLAIN_SKIP.sub(lambda m: m.group(1) or b"", html)
     assert links._SKIP.sub(links._kept, html) == kept
     assert [m.span() for m in links._TAG.finditer(kept)] == [m.span() for m in _PLAIN_TAG.finditer(kept)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_HTML_BITS, max_size=30), st.lists(_HTML_BITS, max_size=30), st.lists(_HTML_BITS, max_size=30))
+@example(["<a href='#x'>", "<!--"], ["<p id=\"y\">"], ["-->"])  # a comment open across the body
+@example(["<PRE class=c>"], ["<a href='#x'>"], ["</pre>"])  # tag names in any ASCII case
+@example(["<b", "\n"], ["<a href='#x'>"], [])  # a tag left open before the body
+@example(["<ſcript>"], ["<a href='#x'>"], ["</script >"])  # not a script tag: 'ſ' is no 's'
+def test_a_page_scanned_in_parts_is_scanned_as_a_whole(head: list[str], body: list[str], tail: list[str]) -> None:
+    """Whenever ``scan_around`` pieces a page together from its parts, it is the whole page's scan."""
+    from docs_build.cache import scan_around
+
+    head_text, body_text, tail_text = "".join(head), "".join(body), "".join(tail)
+    ids, refs = scan(body_text.encode())
+    pieced = scan_around(head_text, (frozenset(ids), tuple(refs)), body_text, tail_text)
+    if pieced is not None:
+        whole_ids, whole_refs = scan((head_text + body_text + tail_text).encode())
+        assert pieced == (frozenset(whole_ids), tuple(whole_refs))
+
+
+def test_regions_are_closed_when_every_one_opens_and_closes_inside() -> None:
+    assert links.closed_regions("<p><script src=a></script ><!-- x --><PRE>y</pre></p>")
+    assert links.closed_regions("<p>◐ … ſcript</p>")
+    for open_region in ("<!-- x", "x -->", "<Pre>", "</pre>", "<SCRIPT>", "</style>", "<style x=1>"):
+        assert not links.closed_regions(f"<p>{open_region}</p>"), open_region

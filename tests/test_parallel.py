@@ -351,3 +351,43 @@ def test_references_to_the_pages_own_files_are_dropped_unless_broken() -> None:
     assert parallel.own_links_dropped(found, own) == PageLinks(frozenset({"a"}), (to_index, broken))
     kept = PageLinks(frozenset(), (to_index,))
     assert parallel.own_links_dropped(kept, own) is kept
+
+
+LAYOUTS = {
+    "built-in": None,
+    "prints the body twice": (
+        '{% extends "builtin/page.html.j2" %}{% block content %}{{ body }}<hr>{{ body }}{% endblock %}'
+    ),
+    "looks at the body": (
+        '{% extends "builtin/page.html.j2" %}{% block content %}'
+        '{% if body|length > 10 %}<p id="long">long</p>{% endif %}{{ body }}{% endblock %}'
+    ),
+    "comments the body out": (
+        '{% extends "builtin/page.html.j2" %}{% block content %}<!-- {{ body }} -->'
+        '<a href="#gone">x</a>{% endblock %}'
+    ),
+    "opens a tag before it": (
+        '{% extends "builtin/page.html.j2" %}{% block content %}<div data-x="1"\n{{ body }}{% endblock %}'
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_a_scanned_model_page_is_the_page_and_its_whole_scan(tmp_path: Path, layout: str) -> None:
+    """The layout rendered around the body gives the page ``model_page`` gives, and its scan is
+    the whole page's, whatever the layout does with the body (then it is rendered with it)."""
+    text = LAYOUTS[layout]
+    if text is not None:
+        (tmp_path / "templates").mkdir()
+        (tmp_path / "templates" / "page.html.j2").write_text(text)
+    src, problems = load_bytes(descriptor("x").encode(), tmp_path / "x.yaml", "x.yaml")
+    model, more = build_model(src)
+    assert model is not None, problems + more
+    scanned_renderer = SiteRenderer(Config(root=tmp_path))
+    for _ in range(2):  # the second time after a fallback has been remembered
+        markdown, html, scanned = scanned_renderer.model_page_scanned(model)
+        assert (markdown, html) == SiteRenderer(Config(root=tmp_path)).model_page(model)
+        ids, refs = links.scan(html.encode())
+        assert scanned == (frozenset(ids), tuple(refs))
+    # Rendered around a stand-in unless the layout does more with the body than print it once.
+    assert scanned_renderer._around_ok == (layout not in ("prints the body twice", "looks at the body"))

@@ -62,8 +62,10 @@ def test_md_escape_fast_path_is_taken_for_plain_text() -> None:
     assert not any(_MD_PLAIN.fullmatch(text) for text in ("a  b", "-x", "a*b", "1. x", " a"))
 
 
-def test_a_missing_template_is_searched_for_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Model pages look up per-model overrides that rarely exist; misses are remembered."""
+def test_a_template_no_file_matches_is_never_searched_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Model pages look up per-model overrides that rarely exist; the files are listed once."""
     from jinja2 import FileSystemLoader, TemplateNotFound
 
     searched: list[str] = []
@@ -75,12 +77,33 @@ def test_a_missing_template_is_searched_for_once(tmp_path: Path, monkeypatch: py
 
     monkeypatch.setattr(FileSystemLoader, "get_source", counting)
     (tmp_path / "found.md.j2").write_text("x")
+    (tmp_path / "models" / "m").mkdir(parents=True)
+    (tmp_path / "models" / "m" / "responses.md.j2").write_text("m's {{ 1 + 1 }}")
     env = make_environment(tmp_path)
     for _ in range(3):
         with pytest.raises(TemplateNotFound):
             env.get_template("models/none/responses.md.j2")
-    assert searched.count("models/none/responses.md.j2") == 2  # project and built-in, once each
+        picked = env.select_template(["models/none/responses.md.j2", "sections/responses.md.j2"])
+        assert picked.filename is not None and picked.filename.endswith("sections/responses.md.j2")
+    assert "models/none/responses.md.j2" not in searched
     assert env.get_template("found.md.j2").render() == "x"
+    listed = ["models/m/responses.md.j2", "sections/responses.md.j2"]
+    assert env.select_template(listed).render() == "m's 2"  # an override that exists still wins
+    assert env.get_template("builtin/sections/responses.md.j2").filename == picked.filename
+    with pytest.raises(TemplateNotFound, match="nothing.md.j2"):
+        env.select_template(["nothing.md.j2", "models/none/x.md.j2"])  # Jinja's own error, names as given
+
+
+def test_a_template_differing_only_in_case_is_still_tried(tmp_path: Path) -> None:
+    """Skipping ignores case: on a case-insensitive file system ``Found.md.j2`` loads ``found.md.j2``."""
+    from docs_build.templates import _Loader
+
+    (tmp_path / "found.md.j2").write_text("x")
+    loader = make_environment(tmp_path).loader
+    assert isinstance(loader, _Loader)
+    assert loader.may_have("Found.md.j2") and loader.may_have("./found.md.j2")
+    assert not loader.may_have("lost.md.j2")
+    assert loader.may_have("../escape.md.j2")  # Jinja reports what is wrong with such a name
 
 
 def test_inline_code_picks_a_longer_fence() -> None:

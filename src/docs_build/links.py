@@ -37,9 +37,9 @@ _SKIP = re.compile(
 #: in junk such as ``<a"/">`` the plain form gives a quote back from the name to the attributes.
 _TAG = re.compile(rb"""<[A-Za-z][^\s/>]*(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
 _INTERESTING = re.compile(rb"\s(?:id|name|href|src)\s*=", re.IGNORECASE)
-#: The same regions as text, and what is left of one that opens or closes outside the text.
-_SKIP_TEXT = re.compile(_SKIP.pattern.decode("ascii"), _SKIP.flags & ~re.ASCII)
-_REGION_END = re.compile(r"<pre\b|<!--|<script\b|<style\b|</pre\b|-->|</script\b|</style\b", re.IGNORECASE)
+#: What is left of a region that opens or closes outside a part of a page (besides ``-->``),
+#: matched in lowered bytes: a pattern that starts with one literal is searched for quickly.
+_REGION_END = re.compile(rb"<(?:pre\b|!--|script\b|style\b|/pre\b|/script\b|/style\b)")
 
 
 class _PageScan(HTMLParser):
@@ -70,8 +70,13 @@ def _kept(region: re.Match[bytes]) -> bytes:
 
 def closed_regions(text: str) -> bool:
     """Whether every region :func:`scan` skips whole (comment, ``<pre>``, script, style) that
-    touches ``text`` opens and closes inside it; only then can a page be scanned in parts."""
-    return _REGION_END.search(_SKIP_TEXT.sub("", text)) is None
+    touches ``text`` opens and closes inside it; only then can a page be scanned in parts.
+
+    On the UTF-8 bytes, as :func:`scan` sees the page: tag names are matched ignoring ASCII
+    case only, as browsers do (``bytes.lower`` lowers ASCII letters only).
+    """
+    rest = _SKIP.sub(b"", text.encode("utf-8")).lower()
+    return b"-->" not in rest and _REGION_END.search(rest) is None
 
 
 def scan(html: bytes) -> tuple[set[str], list[str]]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .cache import BuildCache, PageEntry, Previous, StatKey, digest, scan_page, stat_key
+from .cache import BuildCache, PageEntry, Previous, Scan, StatKey, digest, stat_key
 from .errors import Location, Problem, WorkerError
 from .links import Link, PageLinks, page_links
 from .model import Model, Property
@@ -130,20 +130,16 @@ def _build_one(path: Path) -> PageResult:
     result.model = slim(model)
     from .pipeline import model_outputs
 
+    scans: dict[str, Scan] = {}
     try:
-        outputs = model_outputs(_renderer(job), model)
+        outputs = model_outputs(_renderer(job), model, scans)
     except RenderError as exc:
         result.render_problem, result.template_level = exc.problem, exc.template_level
         return result
     result.files = tuple(outputs)
     for rel, data in outputs.items():
-        if not rel.endswith(".html"):
-            continue
-        markdown = outputs.get(rel.removesuffix(".html") + ".md")
-        scanned = None
-        if markdown is not None:
-            scanned = scan_page(data.decode("utf-8"), markdown.decode("utf-8"), model.name)
-        result.links[rel] = own_links_dropped(page_links(rel, data, scanned), outputs)
+        if rel.endswith(".html"):
+            result.links[rel] = own_links_dropped(page_links(rel, data, scans.get(rel)), outputs)
     if job.staging is not None:
         for folder in {rel.rpartition("/")[0] for rel in outputs}:  # rather than a failed open each
             with contextlib.suppress(OSError):  # a file in the way: write_file clears it

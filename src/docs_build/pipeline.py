@@ -22,6 +22,7 @@ from markupsafe import Markup
 from . import load as load_stage
 from .apischema import api_doc
 from .cache import (
+    PLACEHOLDER,
     BuildCache,
     PieceStore,
     Previous,
@@ -31,6 +32,7 @@ from .cache import (
     pieces_stored,
     pieces_with,
     scan_around,
+    scan_page,
 )
 from .config import Config
 from .convert import Converted, pygments_css
@@ -246,6 +248,8 @@ class SiteRenderer:
         self.env = make_environment(config.templates)
         #: Per-model parts of the site-wide files, kept by a process that stays up (``serve``).
         self.parts: PartMemo | None = None
+        #: Whether the page layout printed the body once and did nothing else with it so far.
+        self._around_ok = True
 
         @pass_eval_context
         def catalog_entries(ctx: EvalContext, entries: Iterable[Entry]) -> Markup:
@@ -282,6 +286,36 @@ class SiteRenderer:
 
     def model_page(self, model: Model) -> tuple[str, str]:
         """(Markdown, HTML) of one model's page."""
+        markdown, page = self._model_markdown(model)
+        html = self._html(markdown, page, "page.html.j2", model.source, model.name, model=model)
+        return markdown, html
+
+    def model_page_scanned(self, model: Model) -> tuple[str, str, Scan]:
+        """(Markdown, HTML, ``links.scan`` of the HTML) of one model's page, for a build.
+
+        The layout is rendered around a stand-in for the body (:func:`.render.render_around`),
+        so the body's place in the page is known rather than searched for, and the page's scan
+        is the body's, pieced from its fragments' scans, between the scans of the layout's two
+        sides. A layout that does more with the body than print it once is rendered with it,
+        and from then on for every page of this renderer, and the page is scanned whole.
+        """
+        markdown, page = self._model_markdown(model)
+        converted, body_scan = convert_scanned(markdown, model.name)
+        context = {"site": self.site, "page": {**page, "headings": converted.headings}, "model": model}
+        around = None
+        if self._around_ok:
+            around = render_around(self.env, "page.html.j2", context, self.config.root, model.source)
+            self._around_ok = around is not None
+        if around is None:
+            html = self._render("page.html.j2", {**context, "body": Markup(converted.html)}, model.source)
+            return markdown, html, scan_page(html, markdown, model.name)
+        head, tail = around
+        html = head + converted.html + tail
+        scanned = None if PLACEHOLDER in html else scan_around(head, body_scan, converted.html, tail)
+        return markdown, html, scanned if scanned is not None else scan_page(html, markdown, model.name)
+
+    def _model_markdown(self, model: Model) -> tuple[str, dict[str, Any]]:
+        """A model page's Markdown and the ``page`` its layout is rendered with (less headings)."""
         context = {
             "site": self.site,
             "model": model,
@@ -299,8 +333,7 @@ class SiteRenderer:
             "markdown_url": "index.md",
             "canonical": self._canonical(f"models/{model.slug}/"),
         }
-        html = self._html(markdown, page, "page.html.j2", model.source, model.name, model=model)
-        return markdown, html
+        return markdown, page
 
     def catalog_entries(self, entries: Iterable[Entry]) -> Markup:
         """``catalog_entries(group.models)`` in ``index.md.j2``: each entry as a list item
@@ -348,14 +381,21 @@ def _entries_markdown(entries: list[Entry]) -> str:
     return "".join(map(entry_markdown, entries))
 
 
-def model_outputs(renderer: SiteRenderer, model: Model) -> dict[str, bytes]:
+def model_outputs(
+    renderer: SiteRenderer, model: Model, scans: dict[str, Scan] | None = None
+) -> dict[str, bytes]:
     """The files of one model's page; they depend on that model and the templates only.
 
     ``serve`` relies on that: it re-renders a model's outputs when its descriptor's bytes change
-    and everything when a template or the config changes. Raises :class:`RenderError`.
+    and everything when a template or the config changes. With ``scans`` the ``links.scan`` of
+    each HTML file is put there by its rel path (what a build's link check needs). Raises
+    :class:`RenderError`.
     """
-    markdown, html = renderer.model_page(model)
     base = f"models/{model.slug}/"
+    if scans is None:
+        markdown, html = renderer.model_page(model)
+    else:
+        markdown, html, scans[base + "index.html"] = renderer.model_page_scanned(model)
     return {base + "index.md": markdown.encode("utf-8"), base + "index.html": html.encode("utf-8")}
 
 

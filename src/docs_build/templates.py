@@ -18,7 +18,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from jinja2 import (
     TemplateNotFound,
     pass_eval_context,
 )
+from jinja2.loaders import split_template_path
 from jinja2.nodes import EvalContext
 from markupsafe import Markup
 
@@ -175,29 +176,69 @@ def template_files(directory: Path) -> list[Path]:
 
 
 class _Loader(ChoiceLoader):
-    """A :class:`ChoiceLoader` that remembers the names it did not find.
+    """A :class:`ChoiceLoader` that knows which names it cannot have.
 
-    Jinja caches the templates it loads but not its misses, and every model page looks up a
-    per-model and a per-task override of each of its sections before the built-in one (see
-    ``model.md.j2``): a search of every template directory per lookup, almost always in vain.
-    An environment lives for one build (``serve`` makes a new one when a template changes), so
-    a name missing once stays missing for it, as a found template stays found.
+    Every model page looks up a per-model and a per-task override of each of its sections
+    before the built-in one (see ``model.md.j2``), and the per-model names are new on every
+    page: each was a search of every template directory, and Jinja raised and caught an
+    exception per name. The files are listed once instead, when the environment is made; it
+    lives for one build (``serve`` makes a new one when a template changes), the same snapshot
+    the build cache and ``serve`` take of the templates. A name is skipped only when no file
+    matches it even ignoring case, so a case-insensitive file system finds what it always did.
     """
 
-    def __init__(self, loaders: list[BaseLoader]) -> None:
+    def __init__(self, loaders: list[BaseLoader], names: frozenset[str]) -> None:
         super().__init__(loaders)
+        self._names = names  # casefolded "dir/file" names any of the loaders could serve
         self._missing: set[str] = set()
+
+    def may_have(self, name: str) -> bool:
+        """False only when no loader has a file by this name (then loading it must fail)."""
+        try:
+            pieces = split_template_path(name)
+        except TemplateNotFound:
+            return True  # a name climbing out with '..': Jinja says what is wrong with it
+        return "/".join(pieces).casefold() in self._names
 
     def load(
         self, environment: Environment, name: str, globals: MutableMapping[str, Any] | None = None
     ) -> Template:
-        if name in self._missing:
+        if name in self._missing or not self.may_have(name):
             raise TemplateNotFound(name)
         try:
             return super().load(environment, name, globals)
         except TemplateNotFound:
             self._missing.add(name)
             raise
+
+
+class _Environment(Environment):
+    """Jinja's environment, trying only the names of a list that may exist (see :class:`_Loader`)."""
+
+    def select_template(
+        self,
+        names: Iterable[str | Template],
+        parent: str | None = None,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> Template:
+        loader = self.loader
+        if isinstance(loader, _Loader) and isinstance(names, list | tuple):
+            kept = [n for n in names if not isinstance(n, str) or loader.may_have(n)]
+            if kept:  # else Jinja's own error (or ``ignore missing``) for the names as given
+                names = kept
+        return super().select_template(names, parent, globals)
+
+
+def _template_names(directory: Path) -> set[str]:
+    """The casefolded names (``dir/file``) of the files a loader rooted at ``directory`` serves."""
+    return {path.relative_to(directory).as_posix().casefold() for path in template_files(directory)}
+
+
+@functools.cache
+def _builtin_names() -> frozenset[str]:
+    """The built-in templates' names, plain and under ``builtin/`` (they never change)."""
+    plain = _template_names(BUILTIN_TEMPLATES)
+    return frozenset(plain | {f"builtin/{name}" for name in plain})
 
 
 def make_environment(project_templates: Path | None) -> Environment:
@@ -208,10 +249,12 @@ def make_environment(project_templates: Path | None) -> Environment:
     """
     builtin = FileSystemLoader(str(BUILTIN_TEMPLATES))
     loaders = [builtin]
+    names = _builtin_names()
     if project_templates is not None and project_templates.is_dir():
         loaders.insert(0, FileSystemLoader(str(project_templates)))
-    env = Environment(
-        loader=_Loader([*loaders, PrefixLoader({"builtin": builtin})]),
+        names = names | _template_names(project_templates)
+    env = _Environment(
+        loader=_Loader([*loaders, PrefixLoader({"builtin": builtin})], frozenset(names)),
         undefined=StrictUndefined,
         autoescape=lambda name: name is not None and name.endswith((".html.j2", ".html")),
         trim_blocks=True,
