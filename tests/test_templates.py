@@ -90,7 +90,7 @@ def test_a_template_no_file_matches_is_never_searched_for(
     listed = ["models/m/responses.md.j2", "sections/responses.md.j2"]
     assert env.select_template(listed).render() == "m's 2"  # an override that exists still wins
     assert env.get_template("builtin/sections/responses.md.j2").filename == picked.filename
-    with pytest.raises(TemplateNotFound, match="nothing.md.j2"):
+    with pytest.raises(TemplateNotFound, match=r"nothing\.md\.j2"):
         env.select_template(["nothing.md.j2", "models/none/x.md.j2"])  # Jinja's own error, names as given
 
 

@@ -707,10 +707,12 @@ def scan_around(head: str, body: Scan, body_html: str, tail: str) -> Scan | None
 
     Scanning is tokenising, so the parts' results in order are the whole page's when both cuts
     fall between two tags (the body starts with one, the head ends with a ``>`` or a line
-    break, the tail starts with a tag or a line break) and neither the head nor the tail leaves
-    a region open that the scanner skips whole (a comment, ``<pre>``, script or style).
+    break, the tail starts with a tag or a line break), neither the head nor the tail leaves
+    a region open that the scanner skips whole (a comment, ``<pre>``, script or style), and
+    the head leaves no start tag open (``links.scan_part``). The body is converted Markdown,
+    whose tags markdown-it always closes.
     """
-    from .links import closed_regions
+    from .links import scan_part
 
     if body_html and not body_html.startswith("<"):
         return None
@@ -718,11 +720,11 @@ def scan_around(head: str, body: Scan, body_html: str, tail: str) -> Scan | None
         return None
     if tail and tail[0] not in "<\n":
         return None
-    if not closed_regions(head) or not closed_regions(tail):
+    head_scan, tail_scan = scan_part(head), scan_part(tail)
+    if head_scan is None or tail_scan is None:
         return None
-    head_scan, tail_scan = _scanned(head), _scanned(tail)
     ids = head_scan[0] | body[0] | tail_scan[0]
-    return frozenset(ids), head_scan[1] + body[1] + tail_scan[1]
+    return frozenset(ids), (*head_scan[1], *body[1], *tail_scan[1])
 
 
 def fragment_stats() -> tuple[int, int]:

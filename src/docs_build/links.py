@@ -36,6 +36,7 @@ _SKIP = re.compile(
 #: A start tag, with quoted attribute values that may contain ">". The name is not possessive:
 #: in junk such as ``<a"/">`` the plain form gives a quote back from the name to the attributes.
 _TAG = re.compile(rb"""<[A-Za-z][^\s/>]*(?:[^>"']++|"[^"]*+"|'[^']*+')*+>""")
+_TAG_START = re.compile(rb"<[A-Za-z]")
 _INTERESTING = re.compile(rb"\s(?:id|name|href|src)\s*=", re.IGNORECASE)
 #: What is left of a region that opens or closes outside a part of a page (besides ``-->``),
 #: matched in lowered bytes: a pattern that starts with one literal is searched for quickly.
@@ -70,22 +71,49 @@ def _kept(region: re.Match[bytes]) -> bytes:
 
 def closed_regions(text: str) -> bool:
     """Whether every region :func:`scan` skips whole (comment, ``<pre>``, script, style) that
-    touches ``text`` opens and closes inside it; only then can a page be scanned in parts.
+    touches ``text`` opens and closes inside it."""
+    return _regions_closed(text.encode("utf-8"))
 
-    On the UTF-8 bytes, as :func:`scan` sees the page: tag names are matched ignoring ASCII
-    case only, as browsers do (``bytes.lower`` lowers ASCII letters only).
-    """
-    rest = _SKIP.sub(b"", text.encode("utf-8")).lower()
+
+def _regions_closed(data: bytes) -> bool:
+    """:func:`closed_regions` of UTF-8 bytes, as :func:`scan` sees the page: tag names are
+    matched ignoring ASCII case only, as browsers do (``bytes.lower`` lowers ASCII only)."""
+    rest = _SKIP.sub(b"", data).lower()
     return b"-->" not in rest and _REGION_END.search(rest) is None
 
 
 def scan(html: bytes) -> tuple[set[str], list[str]]:
     """(ids, references) of one HTML page."""
-    text = _SKIP.sub(_kept, html)
+    ids, refs, _ = _scan_kept(_SKIP.sub(_kept, html))
+    return ids, refs
+
+
+def scan_part(text: str) -> tuple[set[str], list[str]] | None:
+    """:func:`scan` of a part of a page, or None when the part could scan differently in place.
+
+    That is when it leaves a skipped region open (or closes one it did not open), or holds a
+    ``<`` and letter that starts no complete tag: followed by more text, that could become a
+    tag swallowing what follows (``<a title="x`` ... ``">``). A ``<`` and letter inside a quoted
+    value counts too, which only ever sends the page to be scanned whole.
+    """
+    data = text.encode("utf-8")
+    if not _regions_closed(data):
+        return None
+    kept = _SKIP.sub(_kept, data)
+    ids, refs, tags = _scan_kept(kept)
+    if len(_TAG_START.findall(kept)) != tags:
+        return None
+    return ids, refs
+
+
+def _scan_kept(text: bytes) -> tuple[set[str], list[str], int]:
+    """(ids, references, start tags) of a page whose skipped regions are already cut out."""
     ids: set[str] = set()
     refs: list[str] = []
     memo = _TAG_MEMO
+    tags = 0
     for match in _TAG.finditer(text):
+        tags += 1
         tag = match.group(0)
         found = memo.get(tag)
         if found is None:
@@ -97,7 +125,7 @@ def scan(html: bytes) -> tuple[set[str], list[str]]:
             ids.update(found[0])
         if found[1]:
             refs += found[1]
-    return ids, refs
+    return ids, refs, tags
 
 
 #: Start tags already scanned in this process: pages repeat most of their tags (the layout's
