@@ -107,3 +107,12 @@ def test_find_descriptors_is_sorted_and_filtered(tmp_path: Path) -> None:
     for name in ["b.yaml", "a.yml", ".hidden.yaml", "notes.txt", "c.yaml~"]:
         (tmp_path / name).write_text("x: 1\n")
     assert [p.name for p in find_descriptors(tmp_path)] == ["a.yml", "b.yaml"]
+
+
+def test_value_keys_merges_and_explicit_tags_load_as_yaml_says() -> None:
+    """Mappings with '=' keys or '<<' merges are flattened; others skip that step."""
+    src, problems = load('=: a\n"q": !!str 12\np: 12\nm:\n  <<: {x: 1, y: 2}\n  y: 3\nt: !!str yes\n')
+    assert not problems
+    assert src.data == {"=": "a", "q": "12", "p": 12, "m": {"y": 3, "x": 1}, "t": "yes"}
+    assert list(src.data["m"]) == ["y", "x"]  # keys written out first, then merged ones
+    assert src.key_marks[("m", "x")] == (5, 8) and src.value_marks[("m", "y")] == (6, 6)

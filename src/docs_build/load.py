@@ -26,15 +26,42 @@ MAX_NODES = 100_000
 #: Nesting deeper than this is refused; descriptors are a few levels deep.
 MAX_DEPTH = 64
 
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
 # The C parser is ~10x faster; its marks are as exact as the pure-Python one's.
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCALAR_TAG = "tag:yaml.org,2002:str"
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]  # a class chosen at import time
+    """The safe loader with its per-node resolver calls cut short.
+
+    The parser asks the resolver for the tag of every node and tells it when it enters and
+    leaves one, for path resolvers, which no safe loader has (checked below). Only a plain
+    scalar's tag depends on its text (``12`` is an int); everything else gets the default tag
+    of its kind, as PyYAML itself would give it.
+    """
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+    def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode:
+            return _SCALAR_TAG if not implicit[0] else str(super().resolve(kind, value, implicit))
+        return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
+
+
+assert not _Base.yaml_path_resolvers, "path resolvers would need descend_resolver"
 
 _SAFE_SCALAR_TAGS = frozenset(
     "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp")
 )
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_FLATTENED_TAGS = frozenset({_MERGE_TAG, "tag:yaml.org,2002:value"})
 
 PathKey = tuple[str | int, ...]
 
@@ -250,7 +277,8 @@ def src_problem(src: Source, line: int, col: int, message: str) -> Problem:
 def _compose(text: str) -> Node | None:
     loader = _Loader(text)
     try:
-        return loader.get_single_node()
+        node: Node | None = loader.get_single_node()
+        return node
     finally:
         loader.dispose()
 
@@ -326,14 +354,19 @@ class _Builder:
         return total
 
     def _pairs(self, node: MappingNode, path: PathKey, depth: int) -> dict[str, Any]:
-        if any(k.tag == _MERGE_TAG for k, _ in node.value):
-            self._merged_size(node)
-        explicit = sum(1 for k, _ in node.value if k.tag != _MERGE_TAG)
-        self.constructor.flatten_mapping(node)  # resolves '<<' merge keys; merged pairs come first
-        merged = len(node.value) - explicit
+        merged = 0
+        # PyYAML's flatten_mapping resolves '<<' merge keys (merged pairs come first) and turns
+        # '=' keys (the "value" tag) into text; a mapping with neither needs no flattening.
+        if any(k.tag in _FLATTENED_TAGS for k, _ in node.value):
+            if any(k.tag == _MERGE_TAG for k, _ in node.value):
+                self._merged_size(node)
+            explicit = sum(1 for k, _ in node.value if k.tag != _MERGE_TAG)
+            self.constructor.flatten_mapping(node)
+            merged = len(node.value) - explicit
         out: dict[str, Any] = {}
         seen: dict[str, int] = {}
-        for key_node, value_node in node.value[merged:]:
+        key_marks = self.src.key_marks
+        for key_node, value_node in node.value[merged:] if merged else node.value:
             key = self._key(key_node)
             mark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if key in seen:
@@ -346,8 +379,9 @@ class _Builder:
                 )
                 continue
             seen[key] = mark[0]
-            self.src.key_marks[(*path, key)] = mark
-            out[key] = self.build(value_node, (*path, key), depth + 1)
+            sub = (*path, key)
+            key_marks[sub] = mark
+            out[key] = self.build(value_node, sub, depth + 1)
         # Keys written out override merged ones, and the first merged mapping wins (YAML's rule),
         # which is the last pair in PyYAML's flattened order.
         for key_node, value_node in reversed(node.value[:merged]):
@@ -362,12 +396,16 @@ class _Builder:
 
     def _key(self, node: Node) -> str:
         if isinstance(node, ScalarNode):
+            if node.tag == _SCALAR_TAG:
+                return str(node.value)
             self._check_scalar_tag(node)
             # Keys are names: keep them as written ('yes' stays "yes", not True).
             return str(node.value)
         raise _Refused(node, "mapping keys must be plain names, not lists or mappings")
 
     def _scalar(self, node: ScalarNode, path: PathKey) -> Any:
+        if node.tag == _SCALAR_TAG:  # most values: text as written (what the constructor returns)
+            return node.value
         self._check_scalar_tag(node)
         if not node.style and node.tag != "tag:yaml.org,2002:str":  # C parser: "" for plain
             self.src.plain_text[path] = node.value

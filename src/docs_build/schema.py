@@ -192,14 +192,18 @@ def _check_mapping(
 
 
 def _check_string(src: Source, value: str, schema: dict[str, Any], path: PathKey, out: list[Problem]) -> None:
-    name = _field_name(path)
     if "minLength" in schema and len(value) < schema["minLength"]:
-        out.append(src.problem(path, f"'{name}' must be at least {schema['minLength']} characters long"))
+        out.append(
+            src.problem(path, f"'{_field_name(path)}' must be at least {schema['minLength']} characters long")
+        )
     if "enum" in schema and value not in schema["enum"]:
         allowed = ", ".join(f'"{v}"' for v in schema["enum"])
         fix = f'; write {path[-1]}: "{schema["enum"][0]}"' if len(schema["enum"]) == 1 else ""
-        out.append(src.problem(path, f"'{name}' must be one of {allowed}, not {json.dumps(value)}{fix}"))
+        out.append(
+            src.problem(path, f"'{_field_name(path)}' must be one of {allowed}, not {json.dumps(value)}{fix}")
+        )
     if "pattern" in schema and not re.search(schema["pattern"], value):
+        name = _field_name(path)
         if schema["pattern"] == NONBLANK_PATTERN:
             out.append(src.problem(path, f"'{name}' must not be empty; write some text between the quotes"))
         else:
