@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from docs_build.convert import convert, highlight_code, pygments_css
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from docs_build.convert import convert, highlight_code, markdown, pygments_css
 
 
 def test_headings_get_anchors_and_are_collected() -> None:
@@ -61,3 +64,28 @@ def test_highlight_cache_returns_identical_html() -> None:
 def test_pygments_css_has_light_and_dark() -> None:
     css = pygments_css()
     assert "prefers-color-scheme: dark" in css and "data-theme=dark" in css
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.text(alphabet="abcXYZ019.-_~/:?#%@ &é", max_size=24)
+    | st.builds(
+        "https://{}{}".format,
+        st.from_regex(r"[a-zA-Z0-9.-]{0,12}", fullmatch=True),
+        st.text(alphabet="abcA9._~-/?#%:", max_size=16),
+    )
+)
+@example("models/coder-2b/")
+@example("https://huggingface.co/qwen/coder-2b")
+@example("https://a..b/x")
+@example("//host/x")
+@example("https://host:80/x")
+def test_links_skipped_by_the_fast_path_are_those_markdown_it_leaves_alone(url: str) -> None:
+    """``normalizeLink`` is skipped only for links it would not change."""
+    from markdown_it.common.normalize_url import normalizeLink
+
+    from docs_build.convert import _PLAIN_LINK
+
+    if _PLAIN_LINK.fullmatch(url):
+        assert normalizeLink(url) == url
+    assert markdown().normalizeLink(url) == normalizeLink(url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import MakeProject, RunCli
@@ -202,3 +202,21 @@ def test_carriage_returns_cannot_break_out_of_code_spans() -> None:
     for rendered in (inline_code(hostile), cell_code(hostile)):
         html = convert(f"x {rendered} y\n").html
         assert "<details" not in html and "<h1" not in html, html
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "A", "b.md.j2", ".", "..", "", "x.y", ".hidden"]), max_size=4))
+def test_may_have_agrees_with_the_name_jinja_loads(parts: list[str]) -> None:
+    """The shortcut for names already in normal form answers as normalising them would."""
+    name = "/".join(parts)
+    from jinja2.exceptions import TemplateNotFound
+    from jinja2.loaders import split_template_path
+
+    from docs_build.templates import _Loader
+
+    loader = _Loader([], frozenset({"a/b.md.j2", "b.md.j2", "a/x.y", ".hidden"}))
+    try:
+        expected = "/".join(split_template_path(name)).casefold() in loader._names
+    except TemplateNotFound:
+        expected = True
+    assert loader.may_have(name) == expected

@@ -10,6 +10,8 @@ escape were missed. Structure that plain Markdown lacks comes from plugins: head
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,16 +87,33 @@ def _details_render(self: Any, tokens: list[Token], idx: int, _options: Any, _en
 
 
 def _slug(text: str) -> str:
-    import re
-
     text = re.sub(r"[^\w\s-]", "", text.strip().lower())
     return re.sub(r"[\s]+", "-", text).strip("-") or "section"
+
+
+#: Link targets that markdown-it's ``normalizeLink`` returns unchanged: a relative path, or an
+#: http(s) URL with a lower-case host, made of characters that need no percent-encoding. Most
+#: links of a catalog are such (``models/x/``, ``https://huggingface.co/org/model``); parsing
+#: and re-encoding each took a fifth of converting a line with two links.
+_PLAIN_LINK = re.compile(r"(?:https?://[a-z0-9]+(?:[.-][a-z0-9]+)*(?![^/]))?(?!//)[A-Za-z0-9._~/-]*")
+
+
+def _normalize_link(md: MarkdownIt) -> Callable[[str], str]:
+    """``md.normalizeLink``, skipping the work for links it would leave as they are."""
+    normalize = md.normalizeLink
+
+    def normalize_link(url: str) -> str:
+        return url if _PLAIN_LINK.fullmatch(url) else normalize(url)
+
+    return normalize_link
 
 
 @functools.cache
 def markdown() -> MarkdownIt:
     """The one configured parser (built once per process)."""
     md = MarkdownIt("commonmark", {"html": False, "highlight": _highlight})
+    # markdown-it's documented hook for how link targets are normalised.
+    md.normalizeLink = _normalize_link(md)  # type: ignore[method-assign,assignment]
     md.enable("table")
     md.use(
         anchors_plugin,

@@ -194,6 +194,10 @@ class _Loader(ChoiceLoader):
 
     def may_have(self, name: str) -> bool:
         """False only when no loader has a file by this name (then loading it must fail)."""
+        if name.casefold() in self._names:
+            return True
+        if not ("//" in name or "/." in name or name.startswith((".", "/")) or name.endswith("/")):
+            return False  # already in the form Jinja's loaders reduce a name to
         try:
             pieces = split_template_path(name)
         except TemplateNotFound:

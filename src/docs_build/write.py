@@ -186,15 +186,43 @@ def _write_new(target: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def write_file(root: Path, rel: str, data: bytes, mtime: int | None) -> None:
-    """Write one planned file under ``root``; how pool workers stream model pages to disk."""
-    target = root / rel
-    _write_new(target, data)
-    if mtime is not None:
-        os.utime(target, (mtime, mtime))
+#: A new file only (an existing one, maybe a hard link to the live site, is never written through).
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_UTIME_FD = os.utime in os.supports_fd
+
+
+def write_file(root: Path, rel: str, data: bytes, mtime: int | None) -> os.stat_result:
+    """Write one planned file under ``root``; how pool workers stream model pages to disk.
+
+    Returns the file's stat as written, which is its stat in the published site too (the
+    staging directory is renamed, never copied). Works on the descriptor (``os.open``, ``fstat``
+    and, where the system allows, ``futimens``) rather than a Python file object and the path
+    again: tens of thousands of pages are written this way in a large build.
+    """
+    path = os.path.join(root, rel)
+    try:
+        fd = os.open(path, _NEW, 0o666)
+    except FileNotFoundError:  # first file of its directory
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, _NEW, 0o666)
+    except (FileExistsError, NotADirectoryError):
+        make_room(Path(path))
+        fd = os.open(path, _NEW, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if mtime is not None and _UTIME_FD:
+            os.utime(fd, (mtime, mtime))
+        elif mtime is not None:
+            os.utime(path, (mtime, mtime))
+        written = os.fstat(fd)
+    finally:
+        os.close(fd)
     pause = float(os.environ.get(SLOW_WRITE_ENV) or 0)
     if pause:
         time.sleep(pause)
+    return written
 
 
 @dataclass
