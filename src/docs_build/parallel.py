@@ -139,7 +139,12 @@ def _build_one(path: Path) -> PageResult:
     result.files = tuple(outputs)
     for rel, data in outputs.items():
         if rel.endswith(".html"):
-            result.links[rel] = own_links_dropped(page_links(rel, data, scans.get(rel)), outputs)
+            found = own_links_dropped(page_links(rel, data, scans.get(rel)), outputs)
+            # Pages of one kind have the same ids and references: one object for all of them,
+            # so a batch of results pickles it once and the parent recognises it (see compact).
+            result.links[rel] = _SENT.setdefault(found, found)
+    if len(_SENT) > _SENT_SIZE:
+        _SENT.clear()
     if job.staging is not None:
         for folder in {rel.rpartition("/")[0] for rel in outputs}:  # rather than a failed open each
             with contextlib.suppress(OSError):  # a file in the way: write_file clears it
@@ -149,6 +154,11 @@ def _build_one(path: Path) -> PageResult:
     else:
         result.data = outputs
     return result
+
+
+#: The distinct link facts this worker has sent (pages of one kind share theirs).
+_SENT: dict[PageLinks, PageLinks] = {}
+_SENT_SIZE = 4096
 
 
 def own_links_dropped(found: PageLinks, outputs: Mapping[str, bytes]) -> PageLinks:
@@ -464,7 +474,12 @@ def compact(result: PageResult, shared: dict[Any, Any]) -> None:
         return shared.setdefault(value, value)
 
     links: dict[str, PageLinks] = {}
+    pages: dict[PageLinks, PageLinks] = shared.setdefault(PageLinks, {})  # compacted facts by value
     for rel, page in result.links.items():
+        known = pages.get(page)
+        if known is not None:  # the same facts as an earlier page's (workers send them shared)
+            links[sys.intern(rel)] = known
+            continue
         ids = one(frozenset(sys.intern(i) for i in page.ids))
         refs = one(
             tuple(
@@ -472,7 +487,7 @@ def compact(result: PageResult, shared: dict[Any, Any]) -> None:
                 for x in page.links
             )
         )
-        links[sys.intern(rel)] = PageLinks(ids, refs)
+        links[sys.intern(rel)] = pages[page] = PageLinks(ids, refs)
     result.links = links
     model = result.model
     if model is not None:
