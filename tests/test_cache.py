@@ -373,3 +373,30 @@ def test_a_descriptor_edited_during_the_build_is_built_again(
     assert result.exit_code == 0 and "up to date" not in result.stdout
     assert "edited meanwhile" in (project / "build" / "models" / "m3" / "index.md").read_text()
     assert snapshot(project / "build") == fresh(run_cli, project)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_recorded_output_is_the_output_as_listed(
+    run_cli: RunCli, make_project: MakeProject, jobs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build from a fresh staging directory records its output from the stats its files had
+    when written; that must be what listing the output gives, or the next build finds it changed."""
+    from docs_build.parallel import MIN_PARALLEL
+
+    project = make_project({f"m{i:03d}.yaml": descriptor(f"m{i:03d}") for i in range(MIN_PARALLEL + 4)})
+    listed: list[Path] = []
+    real = cache.output_stats
+    monkeypatch.setattr(cache, "output_stats", lambda out, odd=None: listed.append(out) or real(out, odd))
+    for edit in range(3):  # cold, then recycling the replaced site, then after an edit
+        if edit == 2:
+            (project / "models" / "m001.yaml").write_text(descriptor("m001", description="Edited."))
+        result = run_cli(project, "build", "-j", jobs)
+        assert result.exit_code == 0, result.stderr
+        if edit == 0:
+            assert not listed  # the cold build knew its output's stats
+        root = project / cache.CACHE_DIR
+        [record_file] = root.glob("site-*.pickle")
+        record = cache.load_site_record(root, record_file.stem.removeprefix("site-"))
+        assert record is not None
+        assert record.outputs == real(project / "build")
+    assert "nothing changed" in run_cli(project, "build", "-j", jobs).stdout

@@ -8,6 +8,7 @@ commands so ``docs-build --help`` stays fast.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import signal
 import sys
@@ -269,7 +270,8 @@ def build(
                     sys.exit(EXIT_CONTENT)
                 if present is not None:
                     prune(staging, present, result.planned())
-                publish(config.out, result.plan, mtime=mtime, staged=staging, spare=spare)
+                published: dict[str, os.stat_result] = {}
+                publish(config.out, result.plan, mtime=mtime, staged=staging, spare=spare, stats=published)
             except BaseException:
                 if pieces is not None:
                     pieces.discard()
@@ -279,7 +281,9 @@ def build(
             pages = len(result.models) + 1
             files = len(result.plan) + len(result.written) + sum(len(p.files) for p in result.pages.values())
             if cache is not None:
-                _save_cache(cache, result, config.out, (pages, files, started_ns), pieces)
+                # A fresh staging directory holds exactly what this build wrote, whose stats it knows.
+                written = {**result.written_stats, **published} if present is None else None
+                _save_cache(cache, result, config.out, (pages, files, started_ns), pieces, written)
         elapsed = time.perf_counter() - started
         reused = f", {result.reused} pages reused" if result.reused else ""
         click.echo(
@@ -399,13 +403,27 @@ def _up_to_date(config: Config, previous: Any, started: float) -> bool:
     return True
 
 
-def _save_cache(cache: Any, result: Any, out: Path, counts: tuple[int, int, int], pieces: Any) -> None:
-    """Remember the published pages; a cache that cannot be written only costs speed."""
+def _save_cache(
+    cache: Any,
+    result: Any,
+    out: Path,
+    counts: tuple[int, int, int],
+    pieces: Any,
+    written: dict[str, os.stat_result] | None = None,
+) -> None:
+    """Remember the published pages; a cache that cannot be written only costs speed.
+
+    ``written``: the site-wide files' stats as written, when the staging directory was fresh;
+    with every page's stats as its worker wrote them, that is the whole output, and listing it
+    again (20 000 files at 10 000 models) is not needed.
+    """
     from .cache import output_stats, record_site
-    from .parallel import cache_entries
+    from .parallel import cache_entries, written_output_stats
 
     with contextlib.suppress(OSError):
-        stats = output_stats(out)
+        stats = None if written is None else written_output_stats(out, result.pages.values(), written)
+        if stats is None:
+            stats = output_stats(out)
         cache.save(cache_entries(result.pages, stats, cache))
         sources = {source: page.source_digest for source, page in result.pages.items()}
         record_site(cache.root, cache.inputs, sources, stats, result.problems, *counts)

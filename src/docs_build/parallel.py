@@ -23,12 +23,12 @@ import os
 import signal
 import stat
 import sys
-from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .cache import BuildCache, PageEntry, Previous, Scan, StatKey, digest, stat_key
+from .cache import DIRECTORY, BuildCache, PageEntry, Previous, Scan, StatKey, digest, stat_key
 from .errors import Location, Problem, WorkerError
 from .links import Link, PageLinks, page_links
 from .model import Model, Property
@@ -74,6 +74,8 @@ class PageResult:
     links: dict[str, PageLinks] = field(default_factory=dict)
     data: dict[str, bytes] | None = None  # page bytes, only when not writing to disk
     reused: bool = False
+    #: The stat keys of the files written for this page (None when it wrote none).
+    stats: dict[str, StatKey] | None = None
 
 
 @dataclass
@@ -149,8 +151,9 @@ def _build_one(path: Path) -> PageResult:
         for folder in {rel.rpartition("/")[0] for rel in outputs}:  # rather than a failed open each
             with contextlib.suppress(OSError):  # a file in the way: write_file clears it
                 (job.staging / folder).mkdir(parents=True, exist_ok=True)
-        for rel, data in outputs.items():
-            write_file(job.staging, rel, data, job.mtime)
+        result.stats = {
+            rel: stat_key(write_file(job.staging, rel, data, job.mtime)) for rel, data in outputs.items()
+        }
     else:
         result.data = outputs
     return result
@@ -461,6 +464,31 @@ def cache_entries(
                 result.source_digest, result.files, files, result.links, result.model, result.problems
             )
     return entries
+
+
+def written_output_stats(
+    out: Path, pages: Iterable[PageResult], written: Mapping[str, os.stat_result]
+) -> dict[str, StatKey] | None:
+    """``cache.output_stats(out)`` of a site published from a fresh staging directory, from the
+    stats its files had when written: every page's (by its worker) and ``written`` (the
+    site-wide files and the marker). None if some page's files were not written by this build
+    (taken from the last one), so the output has to be listed after all.
+    """
+    stats: dict[str, StatKey] = {"": stat_key(os.lstat(out))}
+    files: dict[str, StatKey] = {rel: stat_key(st) for rel, st in written.items()}
+    for page in pages:
+        if page.stats is None:
+            if page.files:
+                return None
+            continue
+        files.update(page.stats)
+    for rel in files:
+        folder = rel.rpartition("/")[0]
+        while folder and folder not in stats:
+            stats[folder] = DIRECTORY
+            folder = folder.rpartition("/")[0]
+    stats.update(files)
+    return stats
 
 
 def compact(result: PageResult, shared: dict[Any, Any]) -> None:

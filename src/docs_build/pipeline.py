@@ -80,8 +80,10 @@ class Result:
     #: Per descriptor: the files its page produced (already in the staging directory when
     #: building) and their digests, for the build cache and the summary.
     pages: dict[str, PageResult] = field(default_factory=dict)
-    #: Site-wide files already written to the staging directory (building only).
+    #: Site-wide files already written to the staging directory (building only), with their
+    #: stats as written.
     written: list[str] = field(default_factory=list)
+    written_stats: dict[str, os.stat_result] = field(default_factory=dict)
     reused: int = 0
 
     def planned(self) -> set[str]:
@@ -506,14 +508,14 @@ def run(config: Config, build: Build | None = None) -> Result:
                 if data.scanned is not None:
                     links[rel] = page_links(rel, b"", data.scanned)
                 if build.staging is not None:
-                    write_parts(build.staging, rel, data.parts, build.mtime)
+                    result.written_stats[rel] = write_parts(build.staging, rel, data.parts, build.mtime)
                     result.written.append(rel)
                     return
                 data = data.data()  # for the in-memory plan
             elif rel.endswith(".html"):
                 links[rel] = page_links(rel, data)
             if build.staging is not None:  # straight to disk: never hold every site file at once
-                write_file(build.staging, rel, data, build.mtime)
+                result.written_stats[rel] = write_file(build.staging, rel, data, build.mtime)
                 result.written.append(rel)
             else:
                 result.plan[rel] = data

@@ -89,8 +89,11 @@ def _exchange(a: Path, b: Path) -> bool:
 SLOW_WRITE_ENV = "DOCS_BUILD_TEST_SLOW_WRITE"
 
 
-def write_tree(root: Path, plan: Mapping[str, bytes], mtime: int | None) -> None:
-    """Write every planned file under ``root`` (which must be new and empty)."""
+def write_tree(
+    root: Path, plan: Mapping[str, bytes], mtime: int | None, stats: dict[str, os.stat_result] | None = None
+) -> None:
+    """Write every planned file under ``root`` (which must be new and empty); with ``stats``,
+    put each written file's stat there by its rel path (the marker's too)."""
     pause = float(os.environ.get(SLOW_WRITE_ENV) or 0)
     made: set[Path] = set()
     for rel in sorted(plan):
@@ -102,9 +105,13 @@ def write_tree(root: Path, plan: Mapping[str, bytes], mtime: int | None) -> None
         _write_new(target, plan[rel])
         if mtime is not None:
             os.utime(target, (mtime, mtime))
+        if stats is not None:
+            stats[rel] = os.lstat(target)
         if pause:
             time.sleep(pause)
     _write_new(root / MARKER, MARKER_TEXT)
+    if stats is not None:
+        stats[MARKER] = os.lstat(root / MARKER)
 
 
 def remove_stale(out: Path) -> None:
@@ -242,8 +249,9 @@ class Streamed:
 _PART_CHUNK = 1 << 20
 
 
-def write_parts(root: Path, rel: str, parts: list[str], mtime: int | None) -> None:
-    """Write the concatenation of ``parts`` as UTF-8 without ever holding all of it as bytes."""
+def write_parts(root: Path, rel: str, parts: list[str], mtime: int | None) -> os.stat_result:
+    """Write the concatenation of ``parts`` as UTF-8 without ever holding all of it as bytes;
+    returns the file's stat as written (see :func:`write_file`)."""
     target = root / rel
     with _new_file(target) as fh:
         for part in parts:
@@ -251,6 +259,7 @@ def write_parts(root: Path, rel: str, parts: list[str], mtime: int | None) -> No
                 fh.write(part[start : start + _PART_CHUNK].encode("utf-8"))
     if mtime is not None:
         os.utime(target, (mtime, mtime))
+    return os.lstat(target)
 
 
 def _retire(old_site: Path, spare: Path | None, out: Path) -> None:
@@ -392,13 +401,14 @@ def publish(
     mtime: int | None = None,
     staged: Path | None = None,
     spare: Path | None = None,
+    stats: dict[str, os.stat_result] | None = None,
 ) -> None:
     """Replace ``out`` with exactly ``plan`` (plus the marker), all or nothing.
 
     ``staged`` is the directory from :func:`open_staging` or :func:`claim_spare` that already
     holds the pages written while they were built; ``plan`` is added to it. With ``spare`` the
     replaced site is kept there for the next build to recycle, else it is deleted; the staging
-    directory never outlives the call.
+    directory never outlives the call. ``stats`` receives the stats of the files written here.
     """
     out = out.absolute()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -410,7 +420,7 @@ def publish(
     try:
         if staged is None:
             tmp.mkdir()
-        write_tree(tmp, plan, mtime)
+        write_tree(tmp, plan, mtime, stats)
         if swap_in(tmp, out):
             _retire(tmp, spare, out)  # tmp now holds the old site
     finally:
