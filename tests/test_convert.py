@@ -89,3 +89,20 @@ def test_links_skipped_by_the_fast_path_are_those_markdown_it_leaves_alone(url: 
     if _PLAIN_LINK.fullmatch(url):
         assert normalizeLink(url) == url
     assert markdown().normalizeLink(url) == normalizeLink(url)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.text(alphabet="aZ09 .,;:()'/%=+@?-\t\n\\`*_[]!<>&{}~|#\"é—\u00a0\u3000\U0001f600\x00\x7f", max_size=30)
+)
+@example("Coder 2B is a text model from qwen (synthetic entry 2423).\n\n")
+@example("a  \n")
+@example("a\u00a0\n")
+@example("a\n\n\n")
+@example("a b\nc\n")
+def test_a_plain_paragraph_converts_as_markdown_it_converts_it(text: str) -> None:
+    """The shortcut for one line of prose gives markdown-it's HTML exactly."""
+    from docs_build.convert import _PLAIN_PARAGRAPH, Converted
+
+    if _PLAIN_PARAGRAPH.fullmatch(text):
+        assert convert(text) == Converted(markdown().render(text))

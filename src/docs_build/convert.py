@@ -130,8 +130,18 @@ def markdown() -> MarkdownIt:
     return md
 
 
+#: One line of prose that markdown-it can only read as a plain paragraph: it starts with a
+#: letter (so it opens no list, heading, quote, table or container), holds no character that
+#: starts inline markup or needs HTML escaping, and ends without white space. Such lines are
+#: most of what is unique to each model page (its description), so they skip the parser.
+_PLAIN_PARAGRAPH = re.compile(r"([A-Za-z](?:[^\s\x00-\x1f\x7f\\`*_\[\]!<>&{}~|#\"]| (?! *\n| *$))*)\n{0,2}")
+
+
 def convert(text: str) -> Converted:
     """Convert page Markdown to an HTML body and collect its headings."""
+    plain = _PLAIN_PARAGRAPH.fullmatch(text)
+    if plain is not None:
+        return Converted(f"<p>{plain[1]}</p>\n")
     md = markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)
