@@ -106,3 +106,86 @@ def test_a_plain_paragraph_converts_as_markdown_it_converts_it(text: str) -> Non
 
     if _PLAIN_PARAGRAPH.fullmatch(text):
         assert convert(text) == Converted(markdown().render(text))
+
+
+_LABEL_CHARS = "aZ09 .,;:'/%=+@?-()\t\\`*_[]!<>&{}~|#\"é"
+_ITEMS = st.lists(
+    st.tuples(
+        st.text(alphabet=_LABEL_CHARS, min_size=1, max_size=12),
+        st.text(alphabet="az09._~/-:?#% ()", min_size=0, max_size=12),
+        st.lists(
+            st.tuples(
+                st.text(alphabet=_LABEL_CHARS, min_size=1, max_size=6),
+                st.sampled_from(["beta", "lora", "new", "X y"]),
+            )
+        ),
+        st.text(alphabet=_LABEL_CHARS + "\n", max_size=20),
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _item(title: str, url: str, badges: list[tuple[str, str]], description: str) -> str:
+    spans = "".join(f" [{label}]{{.badge .badge-{kind}}}" for label, kind in badges)
+    return f"- [{title}]({url}){spans}\\\n  {description}\n"
+
+
+@settings(max_examples=500, deadline=None)
+@given(_ITEMS, st.sampled_from(["", "\n", "x\n", "- [a](b)\n"]))
+@example([("coder-2b", "models/coder-2b/", [("Beta", "beta")], "A text model (entry 1).")], "")
+@example([("a ", "models/a/", [], "b")], "")
+@example([("a", "//host/a/", [], "b")], "")
+@example([("a", "javascript:x", [], "b")], "")
+@example([("a & b", "models/a/", [("&copy;", "beta")], "b")], "")
+@example([("a", "models/a/", [], "b  ")], "")
+def test_a_list_of_plain_entries_converts_as_markdown_it_converts_it(
+    items: list[tuple[str, str, list[tuple[str, str]], str]], tail: str
+) -> None:
+    """The shortcut for a catalog index's list gives markdown-it's HTML exactly, or is not taken."""
+    from docs_build.convert import Converted, _plain_list
+
+    text = "".join(_item(*item) for item in items)
+    for whole in (text, text + tail):
+        if _plain_list(whole) is not None:
+            assert convert(whole) == Converted(markdown().render(whole))
+
+
+def test_catalog_entries_take_the_shortcut() -> None:
+    """Plain titles, descriptions and badges, as most catalogs have, skip the parser."""
+    from docs_build.convert import _plain_list
+
+    text = _item(
+        "llama-3-8b-instruct",
+        "models/llama-3-8b-instruct/",
+        [("Beta", "beta"), ("LoRA", "lora")],
+        "Meta's 8B model, tuned for chat (v3).",
+    )
+    assert _plain_list(text * 3) is not None
+
+
+_WORD = st.from_regex(r"[a-zA-Z0-9.,;:'/%=+@?()é-]{1,6}", fullmatch=True)
+_PHRASE = st.lists(_WORD, min_size=1, max_size=4).map(" ".join)
+_NEARLY_PLAIN = st.lists(
+    st.tuples(
+        _PHRASE,
+        st.from_regex(r"[a-z0-9._~/-]{1,12}", fullmatch=True),
+        st.lists(st.tuples(_PHRASE, st.sampled_from(["beta", "lora", "x-1"])), max_size=3),
+        st.tuples(st.sampled_from("aZ1 "), _PHRASE).map("".join),
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_NEARLY_PLAIN)
+def test_a_list_of_nearly_plain_entries_converts_as_markdown_it_converts_it(
+    items: list[tuple[str, str, list[tuple[str, str]], str]],
+) -> None:
+    """Entries close to the shortcut's edge (parentheses, '//', digits) on both sides of it."""
+    from docs_build.convert import Converted, _plain_list
+
+    text = "".join(_item(*item) for item in items)
+    if _plain_list(text) is not None:
+        assert convert(text) == Converted(markdown().render(text))
