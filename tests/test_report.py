@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import MakeProject, RunCli, descriptor, snapshot
 from docs_build.errors import Location, Problem, Severity
@@ -263,3 +265,24 @@ def test_list_column_widths_follow_the_longest_cell(make_project: MakeProject, r
     assert lines[0].index("FLAGS") == lines[1].index("Beta"), lines
     assert lines[0].index("WARNINGS") == lines[1].rindex("0"), lines
     assert re.match(r"^Text Generation +@cf/acme/a-very-long-model-name-for-the-column +Beta +0$", lines[1])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "..", ".", "", "c d", "é", "a/"]), max_size=4),
+    st.lists(st.sampled_from(["a", "b", "..", ".", "", "c d", "é", "a/"]), max_size=4),
+    st.sampled_from(["", "/", "//"]),
+    st.sampled_from(["", "/", "//"]),
+)
+def test_display_path_is_the_path_relative_to_the_project(
+    root_parts: list[str], path_parts: list[str], root_start: str, path_start: str
+) -> None:
+    """The string shortcut gives what ``relative_to`` gives, for odd paths too ('//a', '/')."""
+    from docs_build.errors import display_path
+
+    root, path = Path(root_start + "/".join(root_parts)), Path(path_start + "/".join(path_parts))
+    try:
+        expected = path.relative_to(root).as_posix()
+    except ValueError:
+        expected = path.as_posix()
+    assert display_path(path, root) == expected

@@ -9,6 +9,7 @@ descriptors should hear about all three in one run.
 from __future__ import annotations
 
 import enum
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -98,6 +99,9 @@ def apply_strict(problems: Iterable[Problem], strict: bool) -> list[Problem]:
 
 def display_path(path: Path, root: Path) -> str:
     """A path as the user typed it: relative to the project when inside it, POSIX slashes."""
+    text, top = str(path), str(root)
+    if os.sep == "/" and text.startswith(top) and text[len(top) : len(top) + 1] == "/" and top != "/":
+        return text[len(top) + 1 :]  # what relative_to gives, without its work
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
