@@ -8,6 +8,7 @@ that make it fall back (link references, repeated anchors, fences and containers
 
 from __future__ import annotations
 
+import functools
 import string
 from collections import OrderedDict
 from pathlib import Path
@@ -21,7 +22,7 @@ from docs_build import cache, links, parallel
 from docs_build.config import Config
 from docs_build.convert import convert
 from docs_build.load import load_bytes
-from docs_build.model import build_model
+from docs_build.model import Model, build_model
 from docs_build.pipeline import SiteRenderer
 
 #: Enough descriptors that ``-j 2`` really starts a pool (see parallel.MIN_PARALLEL).
@@ -95,14 +96,31 @@ def test_pool_pages_equal_whole_page_conversion(run_cli: RunCli, project: Path) 
         assert cache.scan_page(html, text, name) == (frozenset(ids), tuple(refs))
 
 
-def _page_markdown(name: str, lora: bool) -> str:
-    text = descriptor("x", properties={"lora": "true"} if lora else {"beta": "true"})
+def _page_model(name: str, lora: bool, slug: str = "x", title: str | None = None, org: str = "acme") -> Model:
+    """A model whose page holds its name, slug and title where real pages do: the title line,
+    the model ID, the code examples, and the links (a Hugging Face URL ending in the slug)."""
+    props = {"lora": "true"} if lora else {"beta": "true"}
+    props |= {"info": f"https://huggingface.co/{org}/{slug}", "terms": f"https://example.com/{org}/license"}
+    text = descriptor("x", properties=props)
     text = text.replace('name: "@cf/acme/x"', f'name: "{name}"')
+    text = text.replace('model_display_name: "x"', f'model_display_name: "{slug}"')
+    text = text.replace('title: "x"', f'title: "{title if title is not None else slug}"')
     src, problems = load_bytes(text.encode(), Path("x.yaml"), "x.yaml")
     model, more = build_model(src)
     assert model is not None, problems + more
-    renderer = SiteRenderer(Config(root=Path("/nonexistent-project")))
-    markdown, _html = renderer.model_page(model)
+    return model
+
+
+@functools.cache
+def _renderer() -> SiteRenderer:
+    """One renderer with the built-in templates for the page tests (building one is slow)."""
+    return SiteRenderer(Config(root=Path("/nonexistent-project")))
+
+
+def _page_markdown(
+    name: str, lora: bool, slug: str = "x", title: str | None = None, org: str = "acme"
+) -> str:
+    markdown, _html = _renderer().model_page(_page_model(name, lora, slug, title, org))
     return markdown
 
 
@@ -147,6 +165,15 @@ def test_piecewise_conversion_matches_whole_page(case: str) -> None:
     text = EDGE_CASES[case]
     assert cache.convert_page(text) == convert(text)
     assert cache.convert_page(text, "@cf/acme/edge") == convert(text)
+    # Values that the texts hold, in headings, fences and containers: swapped or not, the same.
+    for values in (
+        ("@cf/acme/edge", "edge", "Edge"),
+        ("@cf/acme/A", "A", "B"),
+        ("@cf/x/inside", "inside", "x"),
+    ):
+        assert cache.convert_page(text, values) == convert(text)
+        html = f"<main>{convert(text).html}</main>"
+        assert cache.scan_page(html, text, values) == _whole_scan(html)
 
 
 def test_the_page_below_the_header_is_converted_once_per_kind(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -391,3 +418,155 @@ def test_a_scanned_model_page_is_the_page_and_its_whole_scan(tmp_path: Path, lay
         assert scanned == (frozenset(ids), tuple(refs))
     # Rendered around a stand-in unless the layout does more with the body than print it once.
     assert scanned_renderer._around_ok == (layout not in ("prints the body twice", "looks at the body"))
+
+
+# --------------------------------------------------------------------------------------------
+# Several values swapped out of a page (name, slug, title)
+
+_SLUG_CHARS = string.ascii_letters + string.digits + "._-"
+#: Slugs and titles that meet the page or the placeholders: words of the page, words inside the
+#: placeholders (``build``, ``Name``), container names, digits first, a placeholder's edge.
+_HOSTILE = [
+    "build", "Name", "Docs", "Val1", "Ph", "zq9Docs-build", "messages", "role", "content", "json",
+    "curl", "Python", "Worker", "import", "await", "const", "true", "prompt", "stream", "Beta",
+    "badge", "Model", "ID", "More", "information", "license", "acme", "cf", "x", "a", "p", "h2",
+    "id", "href", "class", "span", "pre", "code", "https", "run", "ai", "details", "note", "7b",
+    "1.5", "-x", "x-", "huggingface.co", "example.com", "Code", "Examples", "Prompting", "Content-Type",
+]  # fmt: skip
+
+
+@st.composite
+def _values(draw: st.DrawFn) -> tuple[str, str, str]:
+    """(name, slug, title) of a model that could exist, often hostile to the swaps."""
+    slug = draw(
+        st.one_of(
+            st.sampled_from(_HOSTILE),
+            st.text(alphabet=_SLUG_CHARS, min_size=1, max_size=20),
+        )
+    )
+    name = draw(
+        st.one_of(
+            st.just(f"@cf/acme/{slug}"),  # the slug is the name's suffix
+            st.just(f"{slug}/acme/x"),  # ... or its prefix
+            st.just(slug),
+            st.sampled_from(["@cf/build/Name", "details", "7b/x", "@cf/acme/run"]),
+            st.text(alphabet=_NAME_CHARS, min_size=1, max_size=30),
+        )
+    )
+    title = draw(
+        st.one_of(
+            st.just(slug),
+            st.just(name),
+            st.sampled_from([*_HOSTILE, "@zq9Docs-build.Val2", "Ph:7", "A title", "@cf"]),
+            st.text(alphabet=_NAME_CHARS + " ", min_size=1, max_size=30),
+        )
+    )
+    return name, slug, title
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=_values(), second=_values(), lora=st.booleans())
+def test_swapping_name_slug_and_title_is_exact(
+    first: tuple[str, str, str], second: tuple[str, str, str], lora: bool
+) -> None:
+    """Whatever values two models have, each page converts and scans as if whole; the second
+    page meets the first one's fragments (the same page kind), so put-backs of shared parts
+    are checked too."""
+    for name, slug, title in (first, second):
+        try:
+            model = _page_model(name, lora, slug, title)
+        except AssertionError:
+            continue  # not a valid descriptor (name or slug pattern, reserved slug, ...)
+        values = (model.name, model.slug, model.title)
+        markdown, html = _renderer().model_page(model)
+        assert cache.convert_page(markdown, values) == convert(markdown)
+        assert cache.scan_page(html, markdown, values) == _whole_scan(html)
+        scanned_markdown, scanned_html, scanned = _renderer().model_page_scanned(model)
+        assert (scanned_markdown, scanned_html) == (markdown, html)
+        assert scanned == _whole_scan(html)
+
+
+def test_title_and_links_of_one_org_are_converted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two models of one org differing in name and slug share their title line and link line:
+    only their descriptions (and the first page's fixed lines) are converted."""
+    monkeypatch.setattr(cache, "_MEMO", cache._Memo())
+    monkeypatch.setattr(cache, "_TAILS", OrderedDict())
+    converted: list[str] = []
+    real = cache.convert
+    monkeypatch.setattr(cache, "convert", lambda text: converted.append(text) or real(text))
+    for slug in ("coder-2b-base-000001", "coder-2b-base-000002"):
+        model = _page_model(f"@cf/qwen/{slug}", False, slug, org="qwen")
+        text = _page_markdown(model.name, False, slug, org="qwen")
+        assert cache.convert_page(text, (model.name, model.slug, model.title)) == real(text)
+    titles = [t for t in converted if t.startswith("# ")]
+    link_lines = [t for t in converted if t.startswith("[More information](")]
+    assert titles == ["# @zq9Docs-build.Val1/Ph:7\n\n"]
+    assert link_lines == [
+        "[More information](https://huggingface.co/qwen/@zq9Docs-build.Val1/Ph:7)"
+        " · [Terms and license](https://example.com/qwen/license)\n\n"
+    ]
+
+
+def test_a_shared_tail_needs_every_piece_to_take_its_swaps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A section whose heading holds the slug is converted with the name swapped only; the
+    page below the header is then not shared under the key with both swapped, or the next
+    model would get the first one's slug in that heading."""
+    monkeypatch.setattr(cache, "_TAILS", OrderedDict())
+    for name, slug in (("@cf/acme/alpha-1", "alpha"), ("@cf/acme/beta-1", "beta")):
+        text = f"# {slug}\n\n## About {slug}\n\nRun `{name}`.\n\n## Use\n\nSee {slug}.\n"
+        assert cache.convert_page(text, (name, slug)) == convert(text)
+        assert cache.convert_page(text, (name, slug)) == convert(text)
+
+
+def test_a_placeholder_the_markdown_makes_is_never_put_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entity can make a placeholder in the HTML the Markdown does not hold: the part of the
+    page holding it is not shared under a swapped key, where a put-back would replace it."""
+    monkeypatch.setattr(cache, "_TAILS", OrderedDict())
+    for name in ("@cf/acme/one", "@cf/acme/two"):
+        made = "&#64;zq9Docs-build.Name/Ph:7 and &#64;zq9Docs-build.Val1/Ph:7"
+        text = f"# T\n\n## A\n\nRun `{name}`.\n\n## B\n\n{made}\n"
+        for _ in range(2):
+            assert cache.convert_page(text, (name, "one", "two")) == convert(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("@zq9Docs-build.Val1", "@zq9Docs-build.Val1\\/Ph:7 and sl\n"),  # inside a placeholder
+        ("ab@zq9Docs", "ab@zq9Docs\\-build.Name/Ph:7 and sl `@cf/acme/n`\n"),  # ends as one begins
+        ("build", "the build of `@cf/acme/n` and sl\n"),  # a word of the name's placeholder
+    ],
+)
+def test_values_that_touch_a_placeholder_are_never_swapped(value: str, text: str) -> None:
+    """Put back, such a title could complete a placeholder (here with the character after an
+    escape) that the next put-back would then replace."""
+    assert cache._touches_a_placeholder(value)
+    values = ("@cf/acme/n", "sl", value)
+    assert cache._pairs(values) == (("@cf/acme/n", cache.PLACEHOLDERS[0]), ("sl", cache.PLACEHOLDERS[1]))
+    page = f"# T\n\n## A\n\n{text}\n## B\n\nmore {value}\n"
+    assert cache.convert_page(page, values) == convert(page)
+
+
+def test_a_single_name_is_still_one_value() -> None:
+    text = _page_markdown("@cf/acme/single", False, "single")
+    assert cache.convert_page(text, "@cf/acme/single") == convert(text)
+    assert cache._values("@cf/acme/single") == ("@cf/acme/single",)
+
+
+@pytest.mark.parametrize(
+    ("values", "text"),
+    [
+        (("@cf/acme/n", "json"), '```json\n{"model": "@cf/acme/n"}\n```\n'),  # names the lexer
+        (("@cf/acme/n", "badge"), "[Beta]{.badge .badge-beta} `@cf/acme/n`\n"),  # attributes
+        (("@cf/acme/n", "sl"), "<https://x.test/sl> and <sl@x.test> `@cf/acme/n`\n"),  # autolinks
+        (("@cf/acme/n", "sl", "amp"), "C:\\sl and a &amp; b `@cf/acme/n`\n"),  # escape, entity
+        (("@cf/acme/n", "sl", "javascript:x"), "[go](javascript:x) `@cf/acme/n` sl\n"),  # no link
+    ],
+)
+def test_values_the_parser_reads_unlike_a_placeholder_are_kept(values: tuple[str, ...], text: str) -> None:
+    """Where markdown-it takes a value and not the placeholder (or the other way round), the
+    placeholder's text would come out whole and look substitutable: such values stay."""
+    page = f"# T\n\n## A\n\n{text}\n## B\n\nmore\n"
+    assert cache.convert_page(page, values) == convert(page)
+    html = f"<main>{convert(page).html}</main>"
+    assert cache.scan_page(html, page, values) == _whole_scan(html)

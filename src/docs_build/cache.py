@@ -28,7 +28,7 @@ import pickle
 import re
 import stat
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +57,13 @@ _SAFE_NAME = re.compile(r"[A-Za-z0-9@/.:-]+")
 #: Stands in for the model name while a fragment is converted; it uses every character the
 #: names may use, so a lexer rule that accepts it accepts any such name in the same place.
 PLACEHOLDER = "@zq9Docs-build.Name/Ph:7"
+#: One placeholder per value swapped out of a page (:func:`convert_page`): the model name, its
+#: slug, its title. Built like PLACEHOLDER, all of one length with their one ``@`` first, so
+#: no placeholder overlaps itself or another: where one occurs in a text, it is whole, and a
+#: put-back replaces exactly the placeholders the swap made.
+PLACEHOLDERS = (PLACEHOLDER, "@zq9Docs-build.Val1/Ph:7", "@zq9Docs-build.Val2/Ph:7")
+#: The start all placeholders share: a text without it holds none of them (one search, not three).
+_PLACEHOLDER_CORE = "@zq9Docs-build."
 _HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
 _FENCE = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
 _CONTAINER = re.compile(r"( {0,3})(:{3,})(.*)")
@@ -73,7 +80,7 @@ Scan = tuple[frozenset[str], tuple[str, ...]]
 
 @dataclass
 class _Fragment:
-    """A converted piece and whether the placeholder in it may be swapped for a name."""
+    """A converted piece and whether the placeholders in it may be swapped for their values."""
 
     converted: Converted
     substitutable: bool
@@ -373,30 +380,47 @@ def _list_cuts(text: str, chunk: int | None = None) -> list[int]:
 
 
 def _substitutable(text: str, converted: Converted) -> bool:
-    """Whether swapping the placeholder in ``converted`` gives what converting a name would.
+    """Whether swapping the placeholders in ``converted`` gives what converting their values would.
 
     Each placeholder in the Markdown must come out once, unchanged, in the HTML (so it was
-    text, code or a URL path, not split or rewritten); never inside a heading, whose anchor is
-    derived from its text; and inside highlighted code never at the start of a token: the
-    lexer chose the rule for the token before the placeholder, and that rule went on over all of
-    the placeholder's characters, so it goes on over a name made of the same characters and
-    stops where it stopped (a token may end with the placeholder: ``.../run/NAME \\``).
+    text, code or a URL path, not split or rewritten), and none may come out that the Markdown
+    lacks (an entity or a backslash escape can make one): a put-back would change it too. A
+    placeholder is never inside a heading, whose anchor is derived from its text. Inside
+    highlighted code it is never in a tag (a fence's language) nor at the start of a token:
+    the lexer chose the rule for the token before the placeholder, and that rule went on over
+    all of the placeholder's characters, so it goes on over a value made of the same
+    characters and stops where it stopped (a token may end with the placeholder:
+    ``.../run/NAME \\``).
     """
-    count = text.count(PLACEHOLDER)
     html = converted.html
-    if count == 0:
+    if _PLACEHOLDER_CORE not in text and _PLACEHOLDER_CORE not in html:
         return True
-    if html.count(PLACEHOLDER) != count or any(PLACEHOLDER in h.text for h in converted.headings):
-        return False
+    for placeholder in PLACEHOLDERS:
+        count = text.count(placeholder)
+        if html.count(placeholder) != count:
+            return False
+        if count and (
+            any(placeholder in h.text for h in converted.headings) or _misplaced_in_code(html, placeholder)
+        ):
+            return False
+    return True
+
+
+def _misplaced_in_code(html: str, placeholder: str) -> bool:
+    """Whether ``placeholder`` follows or precedes a tag inside a ``<pre>`` block of ``html``,
+    or lies inside one: the ``<code class="language-...">`` that a fence's info string makes
+    names the lexer, and a value naming one (``json``) is highlighted where it is not."""
     for pre in _PRE.finditer(html):
         block = pre.group()
-        start = block.find(PLACEHOLDER)
+        start = block.find(placeholder)
         while start != -1:
-            end = start + len(PLACEHOLDER)
+            end = start + len(placeholder)
             if block[start - 1] in "<>" or block[end : end + 1] == ">":
-                return False
-            start = block.find(PLACEHOLDER, end)
-    return True
+                return True
+            if block.rfind("<", 0, start) > block.rfind(">", 0, start):
+                return True
+            start = block.find(placeholder, end)
+    return False
 
 
 def split_points(text: str, first: bool = False) -> list[int] | None:
@@ -462,34 +486,48 @@ def _container_names() -> frozenset[str]:
     return frozenset(name.removeprefix("container_") for name in rules if name.startswith("container_"))
 
 
-def convert_page(text: str, name: str = "") -> Converted:
+#: What :func:`convert_page` swaps out of a page: the model name alone, or values in order (the
+#: model's name, slug and title).
+Values = str | Sequence[str]
+#: (value, placeholder) pairs in the order they were swapped into a text.
+_Swaps = tuple[tuple[str, str], ...]
+
+
+def convert_page(text: str, name: Values = "") -> Converted:
     """``convert(text)``, reusing fragments already converted in this process.
 
     Pieces between top-level headings are converted separately and joined. That equals
     converting the whole text when no piece defines link references (they reach across the
     page) and heading anchors are distinct across pieces (the anchor plugin numbers repeats
-    page-wide); otherwise the page is converted whole. ``name`` (the model name), when it is
-    plain text, is replaced by :data:`PLACEHOLDER` first, so the same section of two models is
-    one fragment; see :func:`_substitutable` for when it is put back by string replacement.
+    page-wide); otherwise the page is converted whole. ``name`` is the model name, or the
+    model's values (name, slug, title): each one that is plain text is replaced by its own
+    placeholder (:data:`PLACEHOLDERS`) first, in that order, so the same section of two models
+    is one fragment, and so is the title line and the link holding the slug; see
+    :func:`_substitutable` for when they are put back by string replacement.
     """
-    return _converted(text, name)[0]
+    return _converted(text, _values(name))[0]
 
 
-def convert_scanned(text: str, name: str = "") -> tuple[Converted, Scan]:
+def convert_scanned(text: str, name: Values = "") -> tuple[Converted, Scan]:
     """:func:`convert_page` and ``links.scan`` of the result, from the pieces' scans if it can.
 
     For a body too large to hold twice (the index of a large catalog): it is scanned as it is
     converted, and the page around it is then written and scanned in parts
     (``pipeline.Streamed``).
     """
-    converted, found = _converted(text, name)
+    converted, found = _converted(text, _values(name))
     body = None if found is None else _body_scan(found)
     return converted, body if body is not None else _scanned(converted.html)
 
 
-def _converted(text: str, name: str) -> tuple[Converted, _Found | None]:
+def _values(name: Values) -> tuple[str, ...]:
+    """``name`` as a tuple of values (a plain string is one value, not its characters)."""
+    return (name,) if isinstance(name, str) else tuple(name)
+
+
+def _converted(text: str, values: tuple[str, ...]) -> tuple[Converted, _Found | None]:
     """The converted page and its pieces (None when it was converted whole)."""
-    found = _pieces(text, name)
+    found = _pieces(text, values)
     if found is None:
         return convert(text), None
     html: list[str] = []
@@ -506,101 +544,203 @@ def _converted(text: str, name: str) -> tuple[Converted, _Found | None]:
 
 
 def _body_scan(found: _Found) -> Scan | None:
-    """The scan of the joined pieces, from each piece's own (None if a piece has references)."""
+    """The scan of the joined pieces, from each piece's own (None if a piece has references).
+
+    A piece converted with placeholders was scanned with them; its values go back into the
+    ids and references just as into its HTML.
+    """
     if any(c.references for c, _, _ in found):
         return None
     ids: set[str] = set()
     refs: list[str] = []
-    for _converted, fragment, put_back in found:
+    for _converted, fragment, swaps in found:
         piece_ids, piece_refs = fragment.scan()
-        if put_back:
-            ids.update(i.replace(PLACEHOLDER, put_back) for i in piece_ids)
-            refs += [r.replace(PLACEHOLDER, put_back) for r in piece_refs]
+        if swaps:
+            ids.update(_put_back(i, swaps) for i in piece_ids)
+            refs += [_put_back(r, swaps) for r in piece_refs]
         else:
             ids |= piece_ids
             refs += piece_refs
     return frozenset(ids), tuple(refs)
 
 
-_Found = list[tuple[Converted, "_Fragment", str]]
-#: The last page split, so scanning the page just converted does not split it again.
-_LAST: tuple[str, str, _Found | None] = ("", "", [])
+_Found = list[tuple[Converted, "_Fragment", _Swaps]]
+#: The last page split (its text, values and pieces), so scanning the page just converted
+#: does not split it again.
+_LAST: tuple[str, tuple[str, ...], _Found | None] = ("", (), [])
 
 
-def _pieces(text: str, name: str) -> _Found | None:
+def _pieces(text: str, values: tuple[str, ...]) -> _Found | None:
     """The converted pieces of ``text`` (see :func:`convert_page`), None to convert it whole.
 
     Everything after the first cut (the page below its header) is looked up whole first, as
-    one text with the name swapped out (:func:`_tail`): model pages of one kind differ only in
-    their header, so most pages need one lookup instead of a split and a lookup per section.
+    one text with the values swapped out (:func:`_tail`): model pages of one kind differ only
+    in their header, so most pages need one lookup instead of a split and a lookup per section.
     """
     global _LAST
-    if _LAST[0] == text and _LAST[1] == name:
+    if _LAST[0] == text and _LAST[1] == values:
         return _LAST[2]
-    swap = _swappable(name) and PLACEHOLDER not in text
+    pairs = _pairs(values) if _PLACEHOLDER_CORE not in text else ()
     found: _Found | None = None
     head = split_points(text, first=True)
     if head is not None:
         cut = head[0] if head else len(text)
         if len(text) - cut > _MEMO_MAX_TEXT:  # the index of a large catalog: never kept
             spans = _cut(text)
-            found = None if spans is None else [_fragment(text[a:b], name if swap else "") for a, b in spans]
+            found = None if spans is None else [_fragment(text[a:b], pairs) for a, b in spans]
         else:
-            found = [_fragment(block, name if swap else "") for block in _blocks(text[:cut])]
+            found = [_fragment(block, pairs) for block in _blocks(text[:cut])]
             if cut < len(text):
-                tail = _tail(text[cut:], name if swap else "")
+                tail = _tail(text[cut:], pairs)
                 found = None if tail is None else found + tail
     if len(text) <= _MEMO_MAX_TEXT:
-        _LAST = (text, name, found)
+        _LAST = (text, values, found)
     return found
 
 
-#: The part of a page after its first cut, by its text with the name swapped for the
-#: placeholder: one fragment for the whole part, or None when it does not share (a section
-#: needed the real name, or defines link references), so it is converted piece by piece.
+@functools.lru_cache(maxsize=64)
+def _pairs(values: tuple[str, ...]) -> _Swaps:
+    """The values that may be swapped, each with its placeholder (by position: the name's is
+    :data:`PLACEHOLDER` whatever else is given).
+
+    A value is left out when it is not plain text (:func:`_swappable`), starts like a URL
+    (``javascript:x`` is no link target, the placeholder is), repeats an earlier one
+    (a title equal to the slug), or shares characters with a placeholder's edge or lies inside
+    one (:func:`_touches_a_placeholder`): swapped after the name, a slug ``build`` would eat
+    into the name's placeholder, and a value ending as a placeholder begins could, put back,
+    complete one that the next put-back would replace. Values past the placeholders are never
+    swapped. The caller also swaps nothing in a text holding any placeholder already.
+    """
+    pairs: list[tuple[str, str]] = []
+    for value, placeholder in zip(values, PLACEHOLDERS, strict=False):
+        if (
+            _swappable(value)
+            and not _SCHEME.match(value)
+            and not _touches_a_placeholder(value)
+            and all(value != v for v, _ in pairs)
+        ):
+            pairs.append((value, placeholder))
+    return tuple(pairs)
+
+
+#: A value starting like this is read as a URL scheme where the placeholder is a path.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def _touches_a_placeholder(value: str) -> bool:
+    """Whether ``value`` holds or lies inside a placeholder, or an end of it overlaps one's.
+
+    An overlap starts where ``value`` has a placeholder's first character, or ends where a
+    placeholder has ``value``'s first; only those offsets are tried (each of 24 was a tenth of
+    the page's time).
+    """
+    for placeholder in PLACEHOLDERS:
+        if placeholder in value or value in placeholder:
+            return True
+        at = value.find(placeholder[0], 1)
+        while at != -1:  # value ends as the placeholder begins
+            if placeholder.startswith(value[at:]):
+                return True
+            at = value.find(placeholder[0], at + 1)
+        at = placeholder.find(value[0], 1)
+        while at != -1:  # value begins as the placeholder ends
+            if value.startswith(placeholder[at:]):
+                return True
+            at = placeholder.find(value[0], at + 1)
+    return False
+
+
+def _swap(text: str, pairs: _Swaps) -> tuple[str, _Swaps]:
+    """``text`` with each value of ``pairs``, in order, replaced by its placeholder where that
+    is exact (:func:`_whole_words` in the text as swapped so far), and the pairs swapped.
+
+    The name goes first: it usually holds the slug (``@cf/qwen/coder-2b`` holds ``coder-2b``),
+    whose own swap then only finds it outside the name.
+    """
+    swapped: list[tuple[str, str]] = []
+    for value, placeholder in pairs:
+        if value in text and _whole_words(text, value):
+            text = text.replace(value, placeholder)
+            swapped.append((value, placeholder))
+    return text, tuple(swapped)
+
+
+def _apply(text: str, swaps: _Swaps) -> str:
+    """``text`` with ``swaps`` made, in order (they are known to be exact for it)."""
+    for value, placeholder in swaps:
+        text = text.replace(value, placeholder)
+    return text
+
+
+def _put_back(text: str, swaps: _Swaps) -> str:
+    """The inverse of :func:`_apply`: each placeholder replaced by its value, last swap first."""
+    for value, placeholder in reversed(swaps):
+        text = text.replace(placeholder, value)
+    return text
+
+
+#: The part of a page after its first cut, by its text with the values swapped for their
+#: placeholders: one fragment for the whole part, or None when it does not share (a section
+#: needed a real value, or defines link references), so it is converted piece by piece.
 _TAILS: OrderedDict[str, _Fragment | None] = OrderedDict()
 _TAILS_SIZE = 128
 
 
-def _tail(rest: str, name: str) -> _Found | None:
+def _tail(rest: str, pairs: _Swaps) -> _Found | None:
     """The converted pieces of ``rest`` (a page from its first cut on), None to convert it whole.
 
-    The pieces' HTML, joined, is kept as one fragment keyed by the text itself (name swapped):
+    The pieces' HTML, joined, is kept as one fragment keyed by the text itself (values swapped):
     joining is what :func:`_converted` does with the pieces anyway, and the put-back is the
     same string replacement each piece would have had, since every piece of a shared part was
-    :func:`_substitutable` on its own (or did not hold the name).
+    converted from exactly the tail's swaps made in it (:func:`_shareable`).
     """
-    swapped = bool(name) and name in rest and _whole_words(rest, name)
-    key = rest.replace(name, PLACEHOLDER) if swapped else rest
+    key, swaps = _swap(rest, pairs)
     known = key in _TAILS
     if known:
         _TAILS.move_to_end(key)
         shared = _TAILS[key]
         if shared is not None:
             c = shared.converted
-            html = c.html.replace(PLACEHOLDER, name) if swapped else c.html
-            return [(Converted(html, c.headings, c.references), shared, name if swapped else "")]
+            html = _put_back(c.html, swaps) if swaps else c.html
+            return [(Converted(html, c.headings, c.references), shared, swaps)]
     spans = _cut(rest)
     if spans is None:
         return None
     texts = [rest[a:b] for a, b in spans]
-    found = [_fragment(piece, name) for piece in texts]
+    found = [_fragment(piece, pairs) for piece in texts]
     if not known:
-        # Under a swapped key each piece must have been converted with the placeholder or not
-        # hold the name; under the text itself, any conversion of it is its own.
-        placeholdered = all(
-            put_back or name not in piece for piece, (_, _, put_back) in zip(texts, found, strict=True)
-        )
         shared = None
-        if (placeholdered or not swapped) and not any(c.references for c, _, _ in found):
-            # Swapped, the shared HTML keeps the placeholder (each fragment's own); otherwise it
-            # is the pieces' HTML as converted here, names and all.
-            html = "".join(f.converted.html if swapped else c.html for c, f, _ in found)
+        if _shareable(texts, found, swaps):
+            # Swapped, the shared HTML keeps the placeholders (each fragment's own); otherwise it
+            # is the pieces' HTML as converted here, values and all.
+            html = "".join(f.converted.html if swaps else c.html for c, f, _ in found)
             shared = _Fragment(Converted(html, [h for c, _, _ in found for h in c.headings]), True)
         _TAILS[key] = shared
         if len(_TAILS) > _TAILS_SIZE:
             _TAILS.popitem(last=False)
     return found
+
+
+def _shareable(texts: list[str], found: _Found, swaps: _Swaps) -> bool:
+    """Whether the pieces of a tail, converted as ``found``, can be kept as one fragment under
+    the tail's text with ``swaps`` made.
+
+    Never when a piece defines link references. Under the text itself (no swaps), any
+    conversion of the pieces is their own. Under a swapped key, the next page with that key
+    gets the joined placeholder HTML with *its* values put back, so each piece must have been
+    converted from the tail's swaps made in it, no more and no fewer (a piece that could not
+    take a swap, or took only part of them, was converted from another text), and its HTML
+    must hold no placeholder its text lacked (:func:`_substitutable`, also for a piece that
+    held no value).
+    """
+    if any(c.references for c, _, _ in found):
+        return False
+    if not swaps:
+        return True
+    return all(
+        fragment.substitutable and _apply(piece, own) == _apply(piece, swaps)
+        for piece, (_, fragment, own) in zip(texts, found, strict=True)
+    )
 
 
 #: A line that can only begin a paragraph or an ATX heading, whatever came before it: one
@@ -656,46 +796,67 @@ def _swappable(name: str) -> bool:
     )
 
 
-def _fragment(piece: str, name: str) -> tuple[Converted, _Fragment, str]:
-    """(converted piece, its memo entry, the name to put back for the placeholder or "")."""
-    if name and name in piece and _whole_words(piece, name):
-        fragment = _MEMO.get(piece.replace(name, PLACEHOLDER))
+def _fragment(piece: str, pairs: _Swaps) -> tuple[Converted, _Fragment, _Swaps]:
+    """(converted piece, its memo entry, the swaps to put back in it, or none).
+
+    When the piece converted with all its swaps cannot take the values back (one landed in a
+    heading, say), fewer are tried, dropping the last swapped first: the name, swapped first,
+    is the one most pages share.
+    """
+    key, swaps = _swap(piece, pairs)
+    while swaps:
+        fragment = _MEMO.get(key)
         if fragment.substitutable:
             c = fragment.converted
-            return Converted(c.html.replace(PLACEHOLDER, name), c.headings, c.references), fragment, name
+            return Converted(_put_back(c.html, swaps), c.headings, c.references), fragment, swaps
+        swaps = swaps[:-1]
+        key = _apply(piece, swaps)
     fragment = _MEMO.get(piece)
-    return fragment.converted, fragment, ""
+    return fragment.converted, fragment, ()
 
 
 def _whole_words(text: str, name: str) -> bool:
-    """Whether every occurrence of ``name`` stands apart from letters and digits around it.
+    """Whether every occurrence of ``name`` stands apart from letters and digits around it, and
+    from Markdown that reads a value and the placeholder differently.
 
     A name inside a longer word (``a`` in ``await``) would move a token boundary when swapped.
+    After a backslash the placeholder's ``@`` is escaped and a letter is not; after ``&`` a
+    word can be an entity (``&amp;``); and inside ``{...}`` (attributes, ``{.badge}``) or
+    ``<...>`` (an autolink) the parser accepts some values and not the placeholder, whose text
+    then comes out whole and looks substitutable. Such a text keeps its value.
     """
     start = text.find(name)
     while start != -1:
         end = start + len(name)
-        if (start and (text[start - 1].isalnum() or text[start - 1] == "_")) or (
+        if (start and (text[start - 1].isalnum() or text[start - 1] in "_\\&")) or (
             end < len(text) and (text[end].isalnum() or text[end] == "_")
         ):
+            return False
+        if _inside(text, start, "{}") or _inside(text, start, "<>"):
             return False
         start = text.find(name, end)
     return True
 
 
-def scan_page(html: str, text: str, name: str = "") -> Scan:
+def _inside(text: str, at: int, pair: str) -> bool:
+    """Whether ``at`` follows an opening ``pair[0]`` on its line that is not closed before it."""
+    line = text.rfind("\n", 0, at) + 1
+    return text.rfind(pair[0], line, at) > text.rfind(pair[1], line, at)
+
+
+def scan_page(html: str, text: str, name: Values = "") -> Scan:
     """``links.scan`` of a page whose body is ``convert_page(text, name)``, by pieces.
 
     The body's pieces were scanned when first converted; only the layout around the body is
     scanned here (see :func:`scan_around`). Whenever that cannot be seen to hold, the page is
     scanned whole.
     """
-    found = _pieces(text, name)
+    found = _pieces(text, _values(name))
     body = None if found is None else _body_scan(found)
     if found is not None and body is not None:
         joined = "".join(c.html for c, _, _ in found)
         start = html.find(joined)
-        if start != -1 and PLACEHOLDER not in html:
+        if start != -1 and _PLACEHOLDER_CORE not in html:
             scanned = scan_around(html[:start], body, joined, html[start + len(joined) :])
             if scanned is not None:
                 return scanned

@@ -27,6 +27,7 @@ from .cache import (
     PieceStore,
     Previous,
     Scan,
+    Values,
     convert_page,
     convert_scanned,
     pieces_stored,
@@ -275,7 +276,13 @@ class SiteRenderer:
         return render(self.env, name, context, root=self.config.root, for_what=for_what)
 
     def _html(
-        self, markdown: str, page: dict[str, Any], template: str, for_what: str, name: str = "", **extra: Any
+        self,
+        markdown: str,
+        page: dict[str, Any],
+        template: str,
+        for_what: str,
+        name: Values = "",
+        **extra: Any,
     ) -> str:
         converted = convert_page(markdown, name)  # convert(), reusing fragments seen on other pages
         page = {**page, "headings": converted.headings}
@@ -289,7 +296,8 @@ class SiteRenderer:
     def model_page(self, model: Model) -> tuple[str, str]:
         """(Markdown, HTML) of one model's page."""
         markdown, page = self._model_markdown(model)
-        html = self._html(markdown, page, "page.html.j2", model.source, model.name, model=model)
+        values = (model.name, model.slug, model.title)  # swapped out of the page's fragments
+        html = self._html(markdown, page, "page.html.j2", model.source, values, model=model)
         return markdown, html
 
     def model_page_scanned(self, model: Model) -> tuple[str, str, Scan]:
@@ -302,7 +310,8 @@ class SiteRenderer:
         and from then on for every page of this renderer, and the page is scanned whole.
         """
         markdown, page = self._model_markdown(model)
-        converted, body_scan = convert_scanned(markdown, model.name)
+        values = (model.name, model.slug, model.title)  # swapped out of the page's fragments
+        converted, body_scan = convert_scanned(markdown, values)
         context = {"site": self.site, "page": {**page, "headings": converted.headings}, "model": model}
         around = None
         if self._around_ok:
@@ -310,11 +319,11 @@ class SiteRenderer:
             self._around_ok = around is not None
         if around is None:
             html = self._render("page.html.j2", {**context, "body": Markup(converted.html)}, model.source)
-            return markdown, html, scan_page(html, markdown, model.name)
+            return markdown, html, scan_page(html, markdown, values)
         head, tail = around
         html = head + converted.html + tail
         scanned = None if PLACEHOLDER in html else scan_around(head, body_scan, converted.html, tail)
-        return markdown, html, scanned if scanned is not None else scan_page(html, markdown, model.name)
+        return markdown, html, scanned if scanned is not None else scan_page(html, markdown, values)
 
     def _model_markdown(self, model: Model) -> tuple[str, dict[str, Any]]:
         """A model page's Markdown and the ``page`` its layout is rendered with (less headings)."""
