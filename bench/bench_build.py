@@ -387,6 +387,24 @@ def compare(n: int, reps: int, tmp: Path, seed: Path, start: float) -> dict[str,
     return ratios
 
 
+def compare_cold(n: int, reps: int, tmp: Path, seed: Path) -> float:
+    """Only the cold builds of ``n`` models, alternating with Hugo's: a quicker check of that ratio."""
+    ws = Workspace(tmp / f"n{n}", n, seed)
+    ws.docs_build_cold()  # warm the OS file cache for both trees before timing
+    ws.hugo_cold()
+    hugo, cold = Series(), Series()
+    for rep in range(reps):
+        order = [("hugo", ws.hugo_cold), ("docs", ws.docs_build_cold)]
+        for name, run in order if rep % 2 == 0 else order[::-1]:
+            (hugo if name == "hugo" else cold).samples.append(run())
+    ratio = cold.median("wall") / hugo.median("wall")
+    print(f"\n== {n} models, cold builds only, {reps} repetitions, alternating ==")
+    print(f"hugo cold            median {hugo.median('wall'):7.3f} s  cpu {hugo.median('cpu'):7.2f} s")
+    print(f"docs-build cold      median {cold.median('wall'):7.3f} s  cpu {cold.median('cpu'):7.2f} s")
+    print(f"ratio: cold time {ratio:.3f} (target <= 0.5)")
+    return ratio
+
+
 def startup(reps: int) -> float:
     """Median wall time of ``docs-build --help``."""
     times = [measure([str(DOCS_BUILD), "--help"], poll=False).wall for _ in range(reps)]
@@ -424,6 +442,9 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="also scale docs-build to 100 000 models")
     parser.add_argument("--seed", type=Path, default=DEFAULT_SEED, help="the seed Hugo partial")
     parser.add_argument("--tmp", type=Path, default=None, help="work directory (default: a temp dir)")
+    parser.add_argument(
+        "--cold-only", action="store_true", help="only the alternating cold builds against Hugo (quicker)"
+    )
     args = parser.parse_args()
     if not args.seed.is_file():
         sys.exit(f"bench: seed partial {args.seed} not found; pass --seed PATH")
@@ -431,6 +452,10 @@ def main() -> None:
     hugo_version = subprocess.check_output([hugo_binary(), "version"], text=True).split()[1]
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, Hugo {hugo_version}")
     with tempfile.TemporaryDirectory(prefix="docs-build-bench-", dir=args.tmp) as tmp:
+        if args.cold_only:
+            for n in sizes:
+                compare_cold(n, reps, Path(tmp), args.seed)
+            return
         start = startup(3 if args.quick else 10)
         for n in sizes:
             compare(n, reps, Path(tmp), args.seed, start)
