@@ -22,7 +22,7 @@ from markupsafe import Markup
 from . import load as load_stage
 from .apischema import api_doc
 from .cache import (
-    PLACEHOLDER,
+    PLACEHOLDERS,
     BuildCache,
     PieceStore,
     Previous,
@@ -272,8 +272,8 @@ class SiteRenderer:
             "build_date": config.build_date.isoformat(),
         }
 
-    def _render(self, name: str, context: dict[str, Any], for_what: str) -> str:
-        return render(self.env, name, context, root=self.config.root, for_what=for_what)
+    def _render(self, name: str, context: dict[str, Any], for_what: str, small: bool = False) -> str:
+        return render(self.env, name, context, root=self.config.root, for_what=for_what, small=small)
 
     def _html(
         self,
@@ -282,12 +282,13 @@ class SiteRenderer:
         template: str,
         for_what: str,
         name: Values = "",
+        small: bool = False,
         **extra: Any,
     ) -> str:
         converted = convert_page(markdown, name)  # convert(), reusing fragments seen on other pages
         page = {**page, "headings": converted.headings}
         context = {"site": self.site, "page": page, "body": Markup(converted.html), **extra}
-        return self._render(template, context, for_what)
+        return self._render(template, context, for_what, small)
 
     def sections(self, model: Model) -> list[str]:
         """Section names of a model page, in order; templates decide what each one shows."""
@@ -297,7 +298,7 @@ class SiteRenderer:
         """(Markdown, HTML) of one model's page."""
         markdown, page = self._model_markdown(model)
         values = (model.name, model.slug, model.title)  # swapped out of the page's fragments
-        html = self._html(markdown, page, "page.html.j2", model.source, values, model=model)
+        html = self._html(markdown, page, "page.html.j2", model.source, values, small=True, model=model)
         return markdown, html
 
     def model_page_scanned(self, model: Model) -> tuple[str, str, Scan]:
@@ -315,14 +316,19 @@ class SiteRenderer:
         context = {"site": self.site, "page": {**page, "headings": converted.headings}, "model": model}
         around = None
         if self._around_ok:
-            around = render_around(self.env, "page.html.j2", context, self.config.root, model.source)
+            around = render_around(
+                self.env, "page.html.j2", context, self.config.root, model.source, small=True
+            )
             self._around_ok = around is not None
         if around is None:
-            html = self._render("page.html.j2", {**context, "body": Markup(converted.html)}, model.source)
+            html = self._render(
+                "page.html.j2", {**context, "body": Markup(converted.html)}, model.source, True
+            )
             return markdown, html, scan_page(html, markdown, values)
         head, tail = around
         html = head + converted.html + tail
-        scanned = None if PLACEHOLDER in html else scan_around(head, body_scan, converted.html, tail)
+        placeholder = any(p in html for p in PLACEHOLDERS)  # would be put back by the body's scan
+        scanned = None if placeholder else scan_around(head, body_scan, converted.html, tail)
         return markdown, html, scanned if scanned is not None else scan_page(html, markdown, values)
 
     def _model_markdown(self, model: Model) -> tuple[str, dict[str, Any]]:
@@ -336,7 +342,7 @@ class SiteRenderer:
             "facts": facts(model),
             "api": api_doc(model.input_schema, model.output_schema),
         }
-        markdown = self._render("model.md.j2", context, model.source)
+        markdown = self._render("model.md.j2", context, model.source, small=True)
         page = {
             "title": model.title,
             "description": model.description,
