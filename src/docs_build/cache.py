@@ -63,7 +63,7 @@ PLACEHOLDER = "@zq9Docs-build.Name/Ph:7"
 #: put-back replaces exactly the placeholders the swap made.
 PLACEHOLDERS = (PLACEHOLDER, "@zq9Docs-build.Val1/Ph:7", "@zq9Docs-build.Val2/Ph:7")
 #: The start all placeholders share: a text without it holds none of them (one search, not three).
-_PLACEHOLDER_CORE = "@zq9Docs-build."
+PLACEHOLDER_CORE = "@zq9Docs-build."
 _HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
 _FENCE = re.compile(r"( {0,3})(`{3,}|~{3,})(.*)")
 _CONTAINER = re.compile(r"( {0,3})(:{3,})(.*)")
@@ -393,7 +393,7 @@ def _substitutable(text: str, converted: Converted) -> bool:
     ``.../run/NAME \\``).
     """
     html = converted.html
-    if _PLACEHOLDER_CORE not in text and _PLACEHOLDER_CORE not in html:
+    if PLACEHOLDER_CORE not in text and PLACEHOLDER_CORE not in html:
         return True
     for placeholder in PLACEHOLDERS:
         count = text.count(placeholder)
@@ -580,7 +580,7 @@ def _pieces(text: str, values: tuple[str, ...]) -> _Found | None:
     global _LAST
     if _LAST[0] == text and _LAST[1] == values:
         return _LAST[2]
-    pairs = _pairs(values) if _PLACEHOLDER_CORE not in text else ()
+    pairs = _pairs(values) if PLACEHOLDER_CORE not in text else ()
     found: _Found | None = None
     head = split_points(text, first=True)
     if head is not None:
@@ -856,7 +856,7 @@ def scan_page(html: str, text: str, name: Values = "") -> Scan:
     if found is not None and body is not None:
         joined = "".join(c.html for c, _, _ in found)
         start = html.find(joined)
-        if start != -1 and _PLACEHOLDER_CORE not in html:
+        if start != -1 and PLACEHOLDER_CORE not in html:
             scanned = scan_around(html[:start], body, joined, html[start + len(joined) :])
             if scanned is not None:
                 return scanned

@@ -95,7 +95,36 @@ def scan_part(text: str) -> tuple[set[str], list[str]] | None:
     ``<`` and letter that starts no complete tag: followed by more text, that could become a
     tag swallowing what follows (``<a title="x`` ... ``">``). A ``<`` and letter inside a quoted
     value counts too, which only ever sends the page to be scanned whole.
+
+    The same rule makes a part the sum of its lines when each line passes it alone: no region
+    and no tag then crosses a line break. A page layout repeats from page to page line by line
+    (only its title, description and a few links differ), so lines are scanned once each.
     """
+    ids: set[str] = set()
+    refs: list[str] = []
+    memo = _LINE_MEMO
+    for line in text.splitlines(keepends=True):
+        try:
+            found = memo[line]
+        except KeyError:
+            if len(memo) >= _LINE_MEMO_SIZE:
+                memo.clear()
+            whole = _scan_part(line)
+            found = memo[line] = None if whole is None else (tuple(whole[0]), tuple(whole[1]))
+        if found is None:
+            return _scan_part(text)
+        ids.update(found[0])
+        refs += found[1]
+    return ids, refs
+
+
+#: :func:`_scan_part` of lines already seen, as (ids, references) or None.
+_LINE_MEMO: dict[str, tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+_LINE_MEMO_SIZE = 20_000
+
+
+def _scan_part(text: str) -> tuple[set[str], list[str]] | None:
+    """:func:`scan_part` of ``text`` scanned at once."""
     data = text.encode("utf-8")
     if not _regions_closed(data):
         return None
@@ -157,6 +186,8 @@ def resolve(page: str, ref: str) -> tuple[str, str] | None:
     A path that climbs out of the site root resolves to a path starting with ``../``, which is
     never planned, so it is reported like any other broken link.
     """
+    if ref[:1] == "#" and "%" not in ref and ref.isprintable():  # an anchor on the page itself
+        return page, ref[1:]
     parts = urlsplit(ref)
     if parts.scheme or parts.netloc:
         return None

@@ -22,7 +22,7 @@ from markupsafe import Markup
 from . import load as load_stage
 from .apischema import api_doc
 from .cache import (
-    PLACEHOLDERS,
+    PLACEHOLDER_CORE,
     BuildCache,
     PieceStore,
     Previous,
@@ -327,8 +327,8 @@ class SiteRenderer:
             return markdown, html, scan_page(html, markdown, values)
         head, tail = around
         html = head + converted.html + tail
-        placeholder = any(p in html for p in PLACEHOLDERS)  # would be put back by the body's scan
-        scanned = None if placeholder else scan_around(head, body_scan, converted.html, tail)
+        # A placeholder in the page would be taken for one by the body's scan: scan it whole.
+        scanned = None if PLACEHOLDER_CORE in html else scan_around(head, body_scan, converted.html, tail)
         return markdown, html, scanned if scanned is not None else scan_page(html, markdown, values)
 
     def _model_markdown(self, model: Model) -> tuple[str, dict[str, Any]]:
