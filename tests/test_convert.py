@@ -143,17 +143,17 @@ def test_a_list_of_plain_entries_converts_as_markdown_it_converts_it(
     items: list[tuple[str, str, list[tuple[str, str]], str]], tail: str
 ) -> None:
     """The shortcut for a catalog index's list gives markdown-it's HTML exactly, or is not taken."""
-    from docs_build.convert import Converted, _plain_list
+    from docs_build.convert import Converted, plain_list
 
     text = "".join(_item(*item) for item in items)
     for whole in (text, text + tail):
-        if _plain_list(whole) is not None:
+        if plain_list(whole) is not None:
             assert convert(whole) == Converted(markdown().render(whole))
 
 
 def test_catalog_entries_take_the_shortcut() -> None:
     """Plain titles, descriptions and badges, as most catalogs have, skip the parser."""
-    from docs_build.convert import _plain_list
+    from docs_build.convert import plain_list
 
     text = _item(
         "llama-3-8b-instruct",
@@ -161,7 +161,7 @@ def test_catalog_entries_take_the_shortcut() -> None:
         [("Beta", "beta"), ("LoRA", "lora")],
         "Meta's 8B model, tuned for chat (v3).",
     )
-    assert _plain_list(text * 3) is not None
+    assert plain_list(text * 3) is not None
 
 
 _WORD = st.from_regex(r"[a-zA-Z0-9.,;:'/%=+@?()é-]{1,6}", fullmatch=True)
@@ -184,8 +184,8 @@ def test_a_list_of_nearly_plain_entries_converts_as_markdown_it_converts_it(
     items: list[tuple[str, str, list[tuple[str, str]], str]],
 ) -> None:
     """Entries close to the shortcut's edge (parentheses, '//', digits) on both sides of it."""
-    from docs_build.convert import Converted, _plain_list
+    from docs_build.convert import Converted, plain_list
 
     text = "".join(_item(*item) for item in items)
-    if _plain_list(text) is not None:
+    if plain_list(text) is not None:
         assert convert(text) == Converted(markdown().render(text))

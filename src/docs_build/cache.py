@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import source_date_epoch
-from .convert import Converted, Heading, convert, markdown
+from .convert import Converted, Heading, convert, markdown, plain_list
 from .errors import Location, Problem, Severity
 from .links import Link, PageLinks
 from .model import Flags, Model, Property
@@ -321,13 +321,25 @@ def convert_long(text: str) -> tuple[Converted, Scan | None]:
         converted = convert(text[span[0] : span[1]])
         return converted, _scanned(converted.html)
 
+    def parts_of(todo: list[_Span]) -> list[_Part]:
+        """The parts for ``todo``: plain entry lists (:func:`.convert.plain_list`) here and now,
+        in less time than handing them to workers takes; the others by ``_MAP``."""
+        done: list[_Part | None] = []
+        for a, b in todo:
+            html = plain_list(text[a:b])
+            done.append(None if html is None else (Converted(html), _scanned(html)))
+        rest = [i for i, found in enumerate(done) if found is None]
+        for i, found in zip(rest, _MAP(part, [todo[i] for i in rest]), strict=True):
+            done[i] = found
+        return [found for found in done if found is not None]
+
     if store is None:
-        parts = _MAP(part, spans)
+        parts = parts_of(spans)
     else:  # pieces converted by an earlier build under the same inputs are taken from disk
         keys = [hashlib.blake2b(text[a:b].encode("utf-8"), digest_size=16).digest() for a, b in spans]
         found = [store.take(key) for key in keys]
         missing = [i for i, piece in enumerate(found) if piece is None]
-        fresh = dict(zip(missing, _MAP(part, [spans[i] for i in missing]), strict=True))
+        fresh = dict(zip(missing, parts_of([spans[i] for i in missing]), strict=True))
         parts = [piece if piece is not None else fresh[i] for i, piece in enumerate(found)]
         del found, fresh
         store.keep(zip(keys, parts, strict=True))

@@ -153,7 +153,7 @@ _PLAIN_ITEM = (
 _ITEM = re.compile(_PLAIN_ITEM)
 
 
-def _plain_list(text: str) -> str | None:
+def plain_list(text: str) -> str | None:
     """The HTML of a tight list of plain catalog entries (:data:`_PLAIN_ITEM`), else None.
 
     A catalog index is such a list, one item per model, and markdown-it took ~120 µs an item
@@ -187,7 +187,7 @@ def convert(text: str) -> Converted:
     plain = _PLAIN_PARAGRAPH.fullmatch(text)
     if plain is not None:
         return Converted(f"<p>{plain[1]}</p>\n")
-    listed = _plain_list(text)
+    listed = plain_list(text)
     if listed is not None:
         return Converted(listed)
     md = markdown()
