@@ -6,6 +6,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from docs_build.convert import convert, highlight_code, markdown, pygments_css
+from docs_build.links import scan
 
 
 def test_headings_get_anchors_and_are_collected() -> None:
@@ -147,8 +148,11 @@ def test_a_list_of_plain_entries_converts_as_markdown_it_converts_it(
 
     text = "".join(_item(*item) for item in items)
     for whole in (text, text + tail):
-        if plain_list(whole) is not None:
+        listed = plain_list(whole)
+        if listed is not None:
             assert convert(whole) == Converted(markdown().render(whole))
+            ids, refs = scan(listed[0].encode())  # the links it reports are the page's references
+            assert (ids, refs) == (set(), listed[1])
 
 
 def test_catalog_entries_take_the_shortcut() -> None:
@@ -187,5 +191,7 @@ def test_a_list_of_nearly_plain_entries_converts_as_markdown_it_converts_it(
     from docs_build.convert import Converted, plain_list
 
     text = "".join(_item(*item) for item in items)
-    if plain_list(text) is not None:
+    listed = plain_list(text)
+    if listed is not None:
         assert convert(text) == Converted(markdown().render(text))
+        assert scan(listed[0].encode()) == (set(), listed[1])

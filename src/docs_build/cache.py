@@ -326,8 +326,8 @@ def convert_long(text: str) -> tuple[Converted, Scan | None]:
         in less time than handing them to workers takes; the others by ``_MAP``."""
         done: list[_Part | None] = []
         for a, b in todo:
-            html = plain_list(text[a:b])
-            done.append(None if html is None else (Converted(html), _scanned(html)))
+            listed = plain_list(text[a:b])
+            done.append(None if listed is None else (Converted(listed[0]), (frozenset(), tuple(listed[1]))))
         rest = [i for i, found in enumerate(done) if found is None]
         for i, found in zip(rest, _MAP(part, [todo[i] for i in rest]), strict=True):
             done[i] = found

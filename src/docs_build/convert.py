@@ -153,8 +153,9 @@ _PLAIN_ITEM = (
 _ITEM = re.compile(_PLAIN_ITEM)
 
 
-def plain_list(text: str) -> str | None:
-    """The HTML of a tight list of plain catalog entries (:data:`_PLAIN_ITEM`), else None.
+def plain_list(text: str) -> tuple[str, list[str]] | None:
+    """The HTML of a tight list of plain catalog entries (:data:`_PLAIN_ITEM`) and the links
+    in it, in order (its only references; it has no ids), else None.
 
     A catalog index is such a list, one item per model, and markdown-it took ~120 µs an item
     over it; what it makes of these items is fixed, so they are written directly.
@@ -162,6 +163,7 @@ def plain_list(text: str) -> str | None:
     if not text.startswith("- "):
         return None
     items = ["<ul>\n"]
+    urls: list[str] = []
     end = 0
     for item in _ITEM.finditer(text):
         if item.start() != end:
@@ -176,10 +178,11 @@ def plain_list(text: str) -> str | None:
             else ""
         )
         items.append(f'<li><a href="{url}">{title}</a>{spans}<br />\n{description}</li>\n')
+        urls.append(url)
     if end != len(text):
         return None
     items.append("</ul>\n")
-    return "".join(items)
+    return "".join(items), urls
 
 
 def convert(text: str) -> Converted:
@@ -189,7 +192,7 @@ def convert(text: str) -> Converted:
         return Converted(f"<p>{plain[1]}</p>\n")
     listed = plain_list(text)
     if listed is not None:
-        return Converted(listed)
+        return Converted(listed[0])
     md = markdown()
     env: dict[str, Any] = {}
     tokens = md.parse(text, env)
