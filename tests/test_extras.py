@@ -7,6 +7,9 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from conftest import MakeProject, RunCli, descriptor
 
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -113,3 +116,13 @@ def test_extras_are_deterministic(make_project: MakeProject, run_cli: RunCli, tm
     first = {n: (project / "build" / n).read_bytes() for n in names}
     assert run_cli(project, "build").exit_code == 0
     assert first == {n: (project / "build" / n).read_bytes() for n in names}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="a&<>\"'é;#", max_size=20))
+def test_xml_escape_is_the_standard_librarys(text: str) -> None:
+    from xml.sax.saxutils import escape
+
+    from docs_build.extras import xml_escape
+
+    assert xml_escape(text) == escape(text)

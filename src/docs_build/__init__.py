@@ -2,3 +2,5 @@
 
 The pipeline is load → validate → render → convert → write; see :mod:`docs_build.pipeline`.
 """
+
+__version__ = "0.1.0"

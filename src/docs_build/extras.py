@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
-from xml.sax.saxutils import escape as xml_escape
 
 from . import site as site_stage
 from .errors import Problem
@@ -32,6 +31,12 @@ SEARCH_DESCRIPTION_CHARS = 200
 
 #: Entries joined into one part of a long file.
 _BATCH = 1000
+
+
+def xml_escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities, what ``xml.sax.saxutils.escape`` does; that module
+    imports ``urllib.request`` and with it HTTP, e-mail and TLS, 16 ms of every build's start."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def site_files(
