@@ -400,4 +400,7 @@ def test_the_recorded_output_is_the_output_as_listed(
         record = cache.load_site_record(root, record_file.stem.removeprefix("site-"))
         assert record is not None
         assert record.outputs == real(project / "build")
+        for source, (recorded, _digest) in record.sources.items():
+            st = Path(source).stat()
+            assert recorded == (st.st_ino, st.st_size, st.st_mtime_ns), source
     assert "nothing changed" in run_cli(project, "build", "-j", jobs).stdout

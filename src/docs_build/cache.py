@@ -1180,7 +1180,7 @@ class BuildCache:
 _RACY_NS = 2_000_000_000
 
 
-def _stat(path: Path) -> Stat:
+def _stat(path: Path | str) -> Stat:
     # A symlinked descriptor changes when its target does: stat what the build reads.
     try:
         st = os.stat(path)
@@ -1253,18 +1253,22 @@ def record_site(
     pages: int,
     files: int,
     started_ns: int,
+    read: Mapping[str, Stat] | None = None,
 ) -> None:
     """Save the :class:`SiteRecord` of a build just published (``sources``: path → digest).
 
-    ``started_ns`` is when the build started. The descriptors' stats are taken now, after the
-    build; one edited after its page was built has a new stat but the old digest, and only
-    its time stamp, later than the start, tells the next build to hash it.
+    ``started_ns`` is when the build started. A descriptor's stat is the one ``read`` gives,
+    taken just before its bytes were read, or else taken now, after the build. Either way one
+    edited after its bytes were read has a new stat but the old digest, and one edited between
+    the stat and the read has the old stat but the new digest: the next build sees a stat
+    unlike the recorded one (or a time stamp later than the start) and hashes it.
 
     The two large tables are stored with :mod:`marshal` inside the pickle: plain tuples and
     strings, written and read in a fraction of pickle's time and without its memo of every
     object (hundreds of MiB at 100 000 models).
     """
-    stats = {src: (_stat(Path(src)), digest_) for src, digest_ in sources.items()}
+    read = read or {}
+    stats = {src: (read.get(src) or _stat(src), digest_) for src, digest_ in sources.items()}
     tables = marshal.dumps((stats, outputs))
     head = {"problems": problems, "pages": pages, "files": files, "started_ns": started_ns}
     tmp = root / f".site-{os.getpid()}.tmp"

@@ -426,7 +426,8 @@ def _save_cache(
             stats = output_stats(out)
         cache.save(cache_entries(result.pages, stats, cache))
         sources = {source: page.source_digest for source, page in result.pages.items()}
-        record_site(cache.root, cache.inputs, sources, stats, result.problems, *counts)
+        read = {source: page.source_stat for source, page in result.pages.items() if page.source_stat}
+        record_site(cache.root, cache.inputs, sources, stats, result.problems, *counts, read=read)
         pieces.save()
 
 

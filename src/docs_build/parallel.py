@@ -76,6 +76,8 @@ class PageResult:
     reused: bool = False
     #: The stat keys of the files written for this page (None when it wrote none).
     stats: dict[str, StatKey] | None = None
+    #: The descriptor's (i-node, size, mtime) just before it was read (``cache.record_site``).
+    source_stat: tuple[int, int, int] | None = None
 
 
 @dataclass
@@ -117,11 +119,14 @@ def _build_one(path: Path) -> PageResult:
     assert job is not None
     config = job.config
     raw: bytes | None = None
+    source_stat = None
     with contextlib.suppress(OSError):
-        if stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block; load_file reports it
+        st = os.stat(path)
+        if stat.S_ISREG(st.st_mode):  # a FIFO would block; load_file reports it
             raw = path.read_bytes()
+            source_stat = (st.st_ino, st.st_size, st.st_mtime_ns)
     source_digest = digest(raw) if raw is not None else ""
-    result = PageResult(source=str(path), source_digest=source_digest, model=None)
+    result = PageResult(source=str(path), source_digest=source_digest, model=None, source_stat=source_stat)
     if raw is not None and job.render and not path.is_symlink() and _reuse(job, result):
         return result  # same bytes, same inputs: last build's page, model and warnings
     model, problems = load_descriptor(config, path, raw)
