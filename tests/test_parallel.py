@@ -570,3 +570,23 @@ def test_values_the_parser_reads_unlike_a_placeholder_are_kept(values: tuple[str
     assert cache.convert_page(page, values) == convert(page)
     html = f"<main>{convert(page).html}</main>"
     assert cache.scan_page(html, page, values) == _whole_scan(html)
+
+
+_LINES = st.sampled_from(
+    [
+        *("", "", "Plain words here.", "**Model ID:** `@cf/acme/x`", "[More](https://example.com/x)"),
+        *("# Title", "## Section", "| Property | Value |", "| --- | --- |", "| Context | 2048 |", "|x"),
+        *("a | b", "---", "===", "- item", "> quote", "    code", "```", ":::", "1. one", "[x]: /y"),
+        *("[Beta]{.badge .badge-beta}", "| a \\| b |", "|", "<b>", "Text |"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_LINES, max_size=14).map("\n".join), st.sampled_from(["", "\n", "\n\n## After\n\ntext\n"]))
+def test_a_header_cut_into_blocks_converts_as_a_whole(lines: str, rest: str) -> None:
+    """Whatever the text before the first section (paragraphs, tables, lists...), pieces join
+    to the whole page's HTML."""
+    text = lines + rest
+    assert cache.convert_page(text) == convert(text)
+    assert cache.convert_page(text, ("@cf/acme/x", "x", "Title")) == convert(text)

@@ -761,16 +761,19 @@ _PLAIN_LINE = re.compile(r"(?:[^\W\d_]|[#\[!@(\"']|`(?!``)|\*\*(?=[^\s*])|__(?=[
 
 
 def _blocks(piece: str) -> list[str]:
-    """``piece`` cut after each blank line when it is only paragraphs and headings, else whole.
+    """``piece`` cut after each blank line when it is only paragraphs, headings and tables,
+    else whole.
 
     A page's header is unique to its model, so it always misses the fragment memo; cut into
-    blocks, its fixed lines (badges, the ID line with the name swapped out) hit, and only the
-    model's own sentences are converted. Paragraphs and ATX headings end at a blank line and
-    nothing after one can reach back into them when every line starts a paragraph or heading
-    (:data:`_PLAIN_LINE`), so the blocks convert to the whole piece's HTML, joined.
+    blocks, its fixed lines (badges, the ID line with the name swapped out, a table of
+    properties many models share) hit, and only the model's own sentences are converted.
+    Paragraphs, ATX headings and tables end at a blank line, and nothing after one can reach
+    back into them when every line starts a paragraph, a heading (:data:`_PLAIN_LINE`) or a
+    table row (``|``: no list, quote, fence or underline), so the blocks convert to the whole
+    piece's HTML, joined.
     """
     lines = piece.split("\n")
-    if len(lines) < 4 or not all(not line or _PLAIN_LINE.match(line) for line in lines):
+    if len(lines) < 4 or not all(not line or line[0] == "|" or _PLAIN_LINE.match(line) for line in lines):
         return [piece]
     blocks: list[str] = []
     start = 0
