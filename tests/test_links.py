@@ -238,3 +238,33 @@ def test_a_part_scanned_line_by_line_is_scanned_as_a_whole(bits: list[str]) -> N
     if found is not None:
         ids, refs = scan(text.encode())
         assert (found[0], found[1]) == (ids, refs)
+
+
+def _resolve_by_urlsplit(page: str, ref: str) -> tuple[str, str] | None:
+    """``resolve`` without its shortcuts, as it was written first."""
+    import posixpath
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(ref)
+    if parts.scheme or parts.netloc:
+        return None
+    fragment, path = unquote(parts.fragment), unquote(parts.path)
+    if not path:
+        return page, fragment
+    joined = path.lstrip("/") if path.startswith("/") else posixpath.join(posixpath.dirname(page), path)
+    target = posixpath.normpath(joined) if joined else "."
+    if target == "." or path.endswith("/"):
+        target = "index.html" if target == "." else f"{target}/index.html"
+    return target, fragment
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    st.sampled_from(["index.html", "models/a/index.html", "a.html"]),
+    st.text(alphabet="a./-_~:#?%2 \\\t", max_size=12),
+)
+@example("models/a/index.html", "../../assets/style.css")
+@example("models/a/index.html", "//host/x")
+@example("index.html", "a:b")
+def test_resolve_shortcuts_agree_with_urlsplit(page: str, ref: str) -> None:
+    assert resolve(page, ref) == _resolve_by_urlsplit(page, ref)

@@ -990,10 +990,13 @@ def _pack(entry: PageEntry) -> tuple[Any, ...]:
     memo of every object: at 100 000 pages pickle's memo alone was 180 MiB.
     """
     m = entry.model
+    where = _loc(m.location)  # a built model's properties share its location (parallel.compact)
+    props = tuple(
+        (p.id, p.value, where if p.location is m.location else _loc(p.location)) for p in m.properties
+    )
     model = (
         m.source, m.name, m.description, m.task_name, m.task_description, m.task_type, m.slug, m.title,
-        m.weight, tuple(m.tags), tuple((p.id, p.value, _loc(p.location)) for p in m.properties),
-        dict(m.flags), m.model_id, m.input_schema, m.output_schema, _loc(m.location),
+        m.weight, tuple(m.tags), props, dict(m.flags), m.model_id, m.input_schema, m.output_schema, where,
     )  # fmt: skip
     links = {rel: (page.ids, _packed_refs(page.links)) for rel, page in entry.links.items()}
     problems = tuple((_loc(p.location), p.message, p.severity.value, p.source_line) for p in entry.problems)

@@ -180,6 +180,11 @@ def _closed(tag: bytes) -> bytes:
     return tag if tag.endswith(b"/>") else tag[:-1] + b" />"
 
 
+#: A relative link that is only a path of characters URLs never treat specially (what most of
+#: a catalog's links are: ``models/x/``, ``../../assets/style.css``).
+_PLAIN_PATH = re.compile(r"(?![/\\])[A-Za-z0-9._~/-]+")
+
+
 def resolve(page: str, ref: str) -> tuple[str, str] | None:
     """(site path, fragment) that ``ref`` on ``page`` points at; None for external references.
 
@@ -188,11 +193,14 @@ def resolve(page: str, ref: str) -> tuple[str, str] | None:
     """
     if ref[:1] == "#" and "%" not in ref and ref.isprintable():  # an anchor on the page itself
         return page, ref[1:]
-    parts = urlsplit(ref)
-    if parts.scheme or parts.netloc:
-        return None
-    fragment = unquote(parts.fragment)
-    path = unquote(parts.path)
+    if _PLAIN_PATH.fullmatch(ref):  # no scheme, host, query, fragment or escapes: the path as is
+        path, fragment = ref, ""
+    else:
+        parts = urlsplit(ref)
+        if parts.scheme or parts.netloc:
+            return None
+        fragment = unquote(parts.fragment)
+        path = unquote(parts.path)
     if not path:
         return page, fragment
     # A root-relative path is taken relative to the site root (the site may live under a prefix).
