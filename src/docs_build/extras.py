@@ -126,12 +126,12 @@ def search_index(catalog: Catalog, memo: PartMemo | None = None) -> list[str]:
     """
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-    def page(entry: Entry, task: str) -> str:
+    def page(entry: Entry, task: str) -> dict[str, Any]:
         m = entry.model
         description = m.description
         if len(description) > SEARCH_DESCRIPTION_CHARS:
             description = description[: SEARCH_DESCRIPTION_CHARS - 1].rstrip() + "\u2026"
-        fields: dict[str, Any] = {
+        return {
             "title": m.title,
             "name": m.name,
             "description": description,
@@ -139,10 +139,10 @@ def search_index(catalog: Catalog, memo: PartMemo | None = None) -> list[str]:
             "flags": [badge.kind for badge in entry.badges],
             "url": entry.url,
         }
-        return encode(fields)
 
     def run(entries: list[Entry], task: str) -> str:
-        return ",".join([page(entry, task) for entry in entries])
+        # One call encodes the run: the entries, comma-separated, inside the list's brackets.
+        return encode([page(entry, task) for entry in entries])[1:-1]
 
     parts: list[str] = []
     batch: list[str] = []  # runs of entries, at most about _BATCH entries
