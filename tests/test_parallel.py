@@ -600,3 +600,23 @@ def test_a_header_cut_into_blocks_converts_as_a_whole(lines: str, rest: str) -> 
     text = lines + rest
     assert cache.convert_page(text) == convert(text)
     assert cache.convert_page(text, ("@cf/acme/x", "x", "Title")) == convert(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        (
+            "**Slug:**bge-base-en-v1.5\n",
+            ("@cf/baai/bge-base-en-v1.5", "bge-base-en-v1.5", "bge-base-en-v1.5"),
+        ),
+        ("2x*bge-base-en-v1.5*\n", ("@cf/baai/bge-base-en-v1.5", "bge-base-en-v1.5", "bge-base-en-v1.5")),
+        ("Use *foo.*x here.\n", ("@cf/acme/foo", "foo", "foo.")),
+        ("\\**slugx**\n", ("@cf/acme/slugx", "slugx", "slugx")),
+        ("__x__slug and _slug_\n", ("@cf/acme/slug", "slug", "slug")),
+    ],
+)
+def test_a_value_next_to_emphasis_is_not_swapped(text: str, values: tuple[str, str, str]) -> None:
+    """Whether ``*``/``_`` runs open or close emphasis depends on the character beside them, and
+    a placeholder starts and ends with characters of other kinds than most values."""
+    for page in (text, f"# T\n\n{text}\n## S\n\n{text}"):
+        assert cache.convert_page(page, values) == convert(page)

@@ -220,3 +220,22 @@ def test_may_have_agrees_with_the_name_jinja_loads(parts: list[str]) -> None:
     except TemplateNotFound:
         expected = True
     assert loader.may_have(name) == expected
+
+
+def test_a_template_in_a_linked_folder_is_found_under_both_names(tmp_path: Path) -> None:
+    """``models/b`` linked to ``models/a``: Jinja serves ``models/b/x``, so it must be tried."""
+    (tmp_path / "models" / "a").mkdir(parents=True)
+    (tmp_path / "models" / "a" / "responses.md.j2").write_text("OVERRIDE")
+    (tmp_path / "models" / "b").symlink_to("a")
+    env = make_environment(tmp_path)
+    for slug in ("a", "b"):
+        names = [f"models/{slug}/responses.md.j2", "sections/responses.md.j2"]
+        assert env.select_template(names).render() == "OVERRIDE"
+
+
+def test_a_folder_linked_into_itself_disables_the_name_list(tmp_path: Path) -> None:
+    """A loop makes endless names Jinja would serve (``loop/loop/x``); every name is then tried."""
+    (tmp_path / "x.md.j2").write_text("X")
+    (tmp_path / "loop").symlink_to(".")
+    env = make_environment(tmp_path)
+    assert env.get_template("loop/loop/x.md.j2").render() == "X"

@@ -836,15 +836,17 @@ def _whole_words(text: str, name: str) -> bool:
 
     A name inside a longer word (``a`` in ``await``) would move a token boundary when swapped.
     After a backslash the placeholder's ``@`` is escaped and a letter is not; after ``&`` a
-    word can be an entity (``&amp;``); and inside ``{...}`` (attributes, ``{.badge}``) or
-    ``<...>`` (an autolink) the parser accepts some values and not the placeholder, whose text
-    then comes out whole and looks substitutable. Such a text keeps its value.
+    word can be an entity (``&amp;``); next to ``*`` or ``_`` whether a run of them opens or
+    closes emphasis depends on the kind of character beside it (``**Slug:**bge`` is not bold,
+    ``**Slug:**@...`` is); and inside ``{...}`` (attributes, ``{.badge}``) or ``<...>`` (an
+    autolink) the parser accepts some values and not the placeholder, whose text then comes out
+    whole and looks substitutable. Such a text keeps its value.
     """
     start = text.find(name)
     while start != -1:
         end = start + len(name)
-        if (start and (text[start - 1].isalnum() or text[start - 1] in "_\\&")) or (
-            end < len(text) and (text[end].isalnum() or text[end] == "_")
+        if (start and (text[start - 1].isalnum() or text[start - 1] in "_*\\&")) or (
+            end < len(text) and (text[end].isalnum() or text[end] in "_*")
         ):
             return False
         if _inside(text, start, "{}") or _inside(text, start, "<>"):

@@ -187,14 +187,14 @@ class _Loader(ChoiceLoader):
     matches it even ignoring case, so a case-insensitive file system finds what it always did.
     """
 
-    def __init__(self, loaders: list[BaseLoader], names: frozenset[str]) -> None:
+    def __init__(self, loaders: list[BaseLoader], names: frozenset[str] | None) -> None:
         super().__init__(loaders)
-        self._names = names  # casefolded "dir/file" names any of the loaders could serve
+        self._names = names  # casefolded "dir/file" names any loader could serve; None: unknown
         self._missing: set[str] = set()
 
     def may_have(self, name: str) -> bool:
         """False only when no loader has a file by this name (then loading it must fail)."""
-        if name.casefold() in self._names:
+        if self._names is None or name.casefold() in self._names:
             return True
         if not ("//" in name or "/." in name or name.startswith((".", "/")) or name.endswith("/")):
             return False  # already in the form Jinja's loaders reduce a name to
@@ -233,15 +233,45 @@ class _Environment(Environment):
         return super().select_template(names, parent, globals)
 
 
-def _template_names(directory: Path) -> set[str]:
-    """The casefolded names (``dir/file``) of the files a loader rooted at ``directory`` serves."""
-    return {path.relative_to(directory).as_posix().casefold() for path in template_files(directory)}
+#: Names listed under one templates directory before :class:`_Loader` gives up listing them
+#: (folders linked into each other many times over) and tries every name, as Jinja does.
+_NAMES_MAX = 100_000
+
+
+def _template_names(directory: Path) -> set[str] | None:
+    """The casefolded names (``dir/file``) of the files a loader rooted at ``directory`` serves,
+    or None when there are too many to list.
+
+    Every path counts, also a folder reached a second time through a link (``models/b`` linked
+    to ``models/a`` serves ``models/b/x.md.j2``), which :func:`template_files` lists once. A
+    link back into a folder it is inside (a loop) makes endless names, so then there is no list.
+    """
+    names: set[str] = set()
+    stack = [(os.fspath(directory), "", frozenset[str]())]
+    while stack:
+        folder, prefix, above = stack.pop()
+        real = os.path.realpath(folder)
+        if real in above:
+            return None
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            rel = prefix + entry.name
+            if entry.is_dir():
+                stack.append((entry.path, rel + "/", above | {real}))
+            elif entry.is_file():
+                names.add(rel.casefold())
+                if len(names) > _NAMES_MAX:
+                    return None
+    return names
 
 
 @functools.cache
 def _builtin_names() -> frozenset[str]:
     """The built-in templates' names, plain and under ``builtin/`` (they never change)."""
-    plain = _template_names(BUILTIN_TEMPLATES)
+    plain = _template_names(BUILTIN_TEMPLATES) or set()
     return frozenset(plain | {f"builtin/{name}" for name in plain})
 
 
@@ -253,12 +283,13 @@ def make_environment(project_templates: Path | None) -> Environment:
     """
     builtin = FileSystemLoader(str(BUILTIN_TEMPLATES))
     loaders = [builtin]
-    names = _builtin_names()
+    names: frozenset[str] | None = _builtin_names()
     if project_templates is not None and project_templates.is_dir():
         loaders.insert(0, FileSystemLoader(str(project_templates)))
-        names = names | _template_names(project_templates)
+        project_names = _template_names(project_templates)
+        names = None if project_names is None or names is None else names | project_names
     env = _Environment(
-        loader=_Loader([*loaders, PrefixLoader({"builtin": builtin})], frozenset(names)),
+        loader=_Loader([*loaders, PrefixLoader({"builtin": builtin})], names),
         undefined=StrictUndefined,
         autoescape=lambda name: name is not None and name.endswith((".html.j2", ".html")),
         trim_blocks=True,
