@@ -268,3 +268,76 @@ def _resolve_by_urlsplit(page: str, ref: str) -> tuple[str, str] | None:
 @example("index.html", "a:b")
 def test_resolve_shortcuts_agree_with_urlsplit(page: str, ref: str) -> None:
     assert resolve(page, ref) == _resolve_by_urlsplit(page, ref)
+
+
+_TAG_BITS = st.sampled_from(
+    [
+        "<a",
+        "<A",
+        "<span",
+        "<img",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "href=",
+        "HREF=",
+        "id=",
+        "name=",
+        "src=",
+        "class=",
+        '"',
+        "'",
+        "x",
+        "#y",
+        "é",
+        "&amp;",
+        "&",
+        "<",
+        ">",
+        "/",
+        "=",
+        "data-x=",
+        "\x00",
+        ":",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_TAG_BITS, max_size=14).map("".join))
+@example('<a href="models/x/">')
+@example('<a id="x" name="y" href="#z">')
+@example('<img src="a.png" id="i"/>')
+@example('<a href="a&amp;b">')
+def test_simple_tags_read_as_the_html_parser_reads_them(text: str) -> None:
+    """The pattern that reads simple start tags gives what the parser gives, for any tag."""
+    tag = (text + ">").encode()
+    match = links._TAG.fullmatch(tag)
+    if match is not None:
+        assert links._scan_tag(tag) == links._parsed_tag(tag)
+
+
+_ATTRS = st.lists(
+    st.tuples(
+        st.sampled_from(["href", "HREF", "id", "Id", "name", "src", "class", "data-x", "x:y"]),
+        st.text(alphabet="ab#/ .é\n\t&<>'", max_size=6) | st.sampled_from(["&amp;", "a&lt;b", "&#64;x"]),
+        st.sampled_from([" ", "\n", "\t", "  ", "\r", " \x0c"]),
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.sampled_from(["a", "A", "span", "img", "link", "h2"]),
+    _ATTRS,
+    st.sampled_from([">", "/>", " >", " />"]),
+)
+def test_tags_with_attributes_read_as_the_html_parser_reads_them(
+    name: str, attrs: list[tuple[str, str, str]], end: str
+) -> None:
+    """Tags made of names, values and separators, on both sides of the simple-tag pattern."""
+    tag = (f"<{name}" + "".join(f'{space}{key}="{value}"' for key, value, space in attrs) + end).encode()
+    if links._TAG.fullmatch(tag) is not None:
+        assert links._scan_tag(tag) == links._parsed_tag(tag)

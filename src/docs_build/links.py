@@ -163,12 +163,39 @@ _TAG_MEMO: dict[bytes, tuple[tuple[str, ...], tuple[str, ...]]] = {}
 _TAG_MEMO_SIZE = 50_000
 
 
+#: A start tag whose attributes are all ``name="value"`` with values holding no character
+#: reference, quote or angle bracket: read directly, the HTML parser would read the same.
+_SIMPLE_TAG = re.compile(
+    rb'<([A-Za-z][A-Za-z0-9]*)((?:[ \t\n]+[A-Za-z][A-Za-z0-9_.:-]*="[^"&<>\x00\r]*")*)[ \t\n]*/?>'
+)
+_SIMPLE_ATTR = re.compile(rb'([A-Za-z][A-Za-z0-9_.:-]*)="([^"]*)"')
+
+
 def _scan_tag(tag: bytes) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The ids and references of one start tag, parsed on its own.
 
     Each tag is made self-closing, so a ``<script src>`` start tag cannot switch the parser into
-    raw-text mode, and what one tag yields does not depend on the tags around it.
+    raw-text mode, and what one tag yields does not depend on the tags around it. A simple tag
+    (:data:`_SIMPLE_TAG`, most of a page's unique ones: a catalog link, a page's title anchor)
+    is read with a pattern, a tenth of the parser's time.
     """
+    simple = _SIMPLE_TAG.fullmatch(tag)
+    if simple is not None:
+        is_a = simple[1].lower() == b"a"
+        ids: set[str] = set()
+        refs: list[str] = []
+        for name, value in _SIMPLE_ATTR.findall(simple[2]):
+            name = name.lower()
+            if name == b"id" or (name == b"name" and is_a):
+                ids.add(value.decode("utf-8", errors="replace"))
+            elif name in (b"href", b"src"):
+                refs.append(value.decode("utf-8", errors="replace"))
+        return tuple(sorted(ids)), tuple(refs)
+    return _parsed_tag(tag)
+
+
+def _parsed_tag(tag: bytes) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """:func:`_scan_tag` by the standard library's HTML parser."""
     parser = _PageScan()
     parser.feed(_closed(tag).decode("utf-8", errors="replace"))
     parser.close()
