@@ -620,3 +620,13 @@ def test_a_value_next_to_emphasis_is_not_swapped(text: str, values: tuple[str, s
     a placeholder starts and ends with characters of other kinds than most values."""
     for page in (text, f"# T\n\n{text}\n## S\n\n{text}"):
         assert cache.convert_page(page, values) == convert(page)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=2**64 - 1),
+    st.integers(min_value=0, max_value=2**64 - 1),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+)
+def test_a_packed_stat_unpacks_to_itself(ino: int, size: int, mtime: int) -> None:
+    assert parallel.unpacked_stat(parallel.packed_stat((ino, size, mtime))) == (ino, size, mtime)

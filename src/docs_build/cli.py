@@ -242,6 +242,7 @@ def build(
     with guarded(state):
         from .cache import PieceStore, previous_build
         from .config import source_date_epoch
+        from .parallel import collector_paused
         from .pipeline import Build, project_paths, run
         from .write import check_out_dir, prune, publish, release_staging, spare_path
 
@@ -283,7 +284,8 @@ def build(
             if cache is not None:
                 # A fresh staging directory holds exactly what this build wrote, whose stats it knows.
                 written = {**result.written_stats, **published} if present is None else None
-                _save_cache(cache, result, config.out, (pages, files, started_ns), pieces, written)
+                with collector_paused():
+                    _save_cache(cache, result, config.out, (pages, files, started_ns), pieces, written)
         elapsed = time.perf_counter() - started
         reused = f", {result.reused} pages reused" if result.reused else ""
         click.echo(
@@ -418,7 +420,7 @@ def _save_cache(
     again (20 000 files at 10 000 models) is not needed.
     """
     from .cache import output_stats, record_site
-    from .parallel import cache_entries, written_output_stats
+    from .parallel import cache_entries, unpacked_stat, written_output_stats
 
     with contextlib.suppress(OSError):
         stats = None if written is None else written_output_stats(out, result.pages.values(), written)
@@ -426,7 +428,11 @@ def _save_cache(
             stats = output_stats(out)
         cache.save(cache_entries(result.pages, stats, cache))
         sources = {source: page.source_digest for source, page in result.pages.items()}
-        read = {source: page.source_stat for source, page in result.pages.items() if page.source_stat}
+        read = {
+            source: unpacked_stat(page.source_stat)
+            for source, page in result.pages.items()
+            if page.source_stat is not None
+        }
         record_site(cache.root, cache.inputs, sources, stats, result.problems, *counts, read=read)
         pieces.save()
 

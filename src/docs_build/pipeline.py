@@ -479,7 +479,13 @@ def run(config: Config, build: Build | None = None) -> Result:
     """
     from . import parallel
 
-    build = build or Build()
+    with parallel.collector_paused():
+        return _run(config, build or Build())
+
+
+def _run(config: Config, build: Build) -> Result:
+    from . import parallel
+
     template_problems = check_templates(config)
     paths, problems = descriptor_paths(config)
     render = not any(p.is_error for p in template_problems + problems)
