@@ -155,7 +155,12 @@ def measure(
     Without ``poll`` only wall time, CPU time and the largest process's peak (``ru_maxrss``,
     exact) are taken: polling lists /proc and reads every process's ``smaps_rollup`` each
     10 ms, about a third of a core, which a timed run on a 2-core machine must not pay.
+
+    Dirty pages left by earlier runs are written out first (``sync``), untimed: every build
+    writes hundreds of MiB, and the kernel's writeback of one run's pages otherwise took CPU
+    from whichever tool ran next (two cores), more or less at random.
     """
+    os.sync()
     proc = subprocess.Popen(
         [sys.executable, "-c", WRAPPER, *cmd],
         cwd=cwd,
