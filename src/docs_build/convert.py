@@ -179,7 +179,7 @@ def plain_list(text: str) -> tuple[str, list[str]] | None:
         )
         items.append(f'<li><a href="{url}">{title}</a>{spans}<br />\n{description}</li>\n')
         urls.append(url)
-    if end != len(text):
+    if text[end:].strip("\n"):  # blank lines after the list change nothing
         return None
     items.append("</ul>\n")
     return "".join(items), urls
