@@ -1319,7 +1319,7 @@ def sources_unchanged(record: SiteRecord, sources: list[Path]) -> bool:
         return False
     for src, (stat_, digest_) in record.sources.items():
         try:
-            now = _stat(Path(src))
+            now = _stat(src)
             if not _proves_unchanged(record, stat_, now) and (
                 now != stat_ or digest(Path(src).read_bytes()) != digest_
             ):
