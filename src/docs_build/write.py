@@ -94,21 +94,10 @@ def write_tree(
 ) -> None:
     """Write every planned file under ``root`` (which must be new and empty); with ``stats``,
     put each written file's stat there by its rel path (the marker's too)."""
-    pause = float(os.environ.get(SLOW_WRITE_ENV) or 0)
-    made: set[Path] = set()
     for rel in sorted(plan):
-        target = root / rel
-        parent = target.parent
-        if parent not in made:
-            parent.mkdir(parents=True, exist_ok=True)
-            made.add(parent)
-        _write_new(target, plan[rel])
-        if mtime is not None:
-            os.utime(target, (mtime, mtime))
+        written = write_file(root, rel, plan[rel], mtime)
         if stats is not None:
-            stats[rel] = os.lstat(target)
-        if pause:
-            time.sleep(pause)
+            stats[rel] = written
     _write_new(root / MARKER, MARKER_TEXT)
     if stats is not None:
         stats[MARKER] = os.lstat(root / MARKER)
