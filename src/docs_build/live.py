@@ -113,6 +113,7 @@ class LiveSite:
         self._plan: dict[str, bytes] = {}
         self._site_keys: frozenset[str] = frozenset()  # the site-wide paths of ``_plan``
         self._pages: dict[str, bytes] = {}  # every model page (see ``_model_pages``)
+        self._summary = _Summary()
         self._contributed: dict[Path, dict[str, bytes] | None] = {}
         self._unpublished: set[str] = set()
         self._checked: frozenset[str] = frozenset({""})  # the paths of the last plan that passed
@@ -171,10 +172,13 @@ class LiveSite:
         if self._config_problems:
             return self._failed(list(self._config_problems), [self._config_display()])
         reloaded, scan_problems = self._scan(set(changed), trusted and not settings_changed)
+        summary = self._summary
+        summary.refresh(self._descriptors)
         if self._last_ok and not settings_changed and not reloaded and not scan_problems:
             return Outcome(True, self._plan, frozenset(), [], [], 0)  # same bytes: nothing to do
-        models = [d.model for d in self._ordered() if d.model is not None]
-        problems = scan_problems + [p for d in self._ordered() for p in d.problems] + collisions(models)
+        models = summary.models()
+        found = [p for path in summary.in_order(summary.invalid) for p in self._descriptors[path].problems]
+        problems = scan_problems + found + (collisions(models) if summary.clashes else [])
         problems += self._template_problems
         if settings_changed:
             reloaded.insert(0, "templates and config")
@@ -223,15 +227,22 @@ class LiveSite:
         """Every model page, kept up to date by what changed since the last call.
 
         Building it from all 10 000 descriptors on each rebuild took longer than rendering the
-        edited page. A descriptor's outputs are replaced, never changed in place, so an identity
-        compare finds the descriptors whose pages changed; their old paths are all removed before
-        any new ones are added, since a path can move from one descriptor to another (a slug
-        taken over from a model renamed in the same rebuild). The paths touched are remembered
-        until a plan holding them is published (``_unpublished``), for the diff of that plan.
+        edited page. Only the descriptors re-read or rendered since the last call are looked at
+        (all of them after the set of descriptors changed, see :class:`_Summary`). A
+        descriptor's outputs are replaced, never changed in place, so an identity compare finds
+        those whose pages changed; their old paths are all removed before any new ones are
+        added, since a path can move from one descriptor to another (a slug taken over from a
+        model renamed in the same rebuild). The paths touched are remembered until a plan
+        holding them is published (``_unpublished``), for the diff of that plan.
         """
         pages, contributed, now = self._pages, self._contributed, self._descriptors
-        gone = contributed.keys() - now.keys()
-        changed = [path for path, entry in now.items() if contributed.get(path) is not entry.outputs]
+        touched = self._summary.take_touched()
+        if touched is None:
+            gone: Collection[Path] = contributed.keys() - now.keys()
+            candidates: Iterable[Path] = now
+        else:
+            gone, candidates = (), self._summary.in_order(touched)
+        changed = [path for path in candidates if contributed.get(path) is not now[path].outputs]
         for path in [*gone, *changed]:
             for key in contributed.pop(path, None) or ():
                 pages.pop(key, None)
@@ -316,6 +327,7 @@ class LiveSite:
         for entry in self._descriptors.values():
             entry.outputs = None
             entry.render_problems = []
+        self._summary.stale = True
         return True
 
     def _settings_hash(self) -> bytes:
@@ -344,6 +356,7 @@ class LiveSite:
         where = display_path(models_dir, self.root)
         if not models_dir.is_dir():
             self._descriptors.clear()
+            self._summary.stale = True
             missing = "models directory not found; create it with one YAML file per model"
             return [], [Problem(Location(where), missing)]
         hinted = self._hinted_listing(models_dir, hints) if trusted else None
@@ -351,6 +364,7 @@ class LiveSite:
         names, paths = (hinted[0], hinted[1]) if hinted else self._find_descriptors(models_dir)
         if not paths:
             self._descriptors.clear()
+            self._summary.stale = True
             # Forget the listing too: the same names coming back must be seen as new.
             self._names_listed, self._paths_listed = [], []
             return [], [Problem(Location(where), "no descriptors (*.yaml) in the models directory")]
@@ -376,6 +390,7 @@ class LiveSite:
         # Keep the dict in file-name order (the order ``build`` loads in); drops deleted files.
         if names is not self._names_listed:
             self._descriptors = {path: self._descriptors[path] for path in paths}
+            self._summary.stale = True
             self._names_listed, self._paths_listed = names, paths
         return reloaded, []
 
@@ -502,27 +517,25 @@ class LiveSite:
             return False
         model, problems = load_descriptor(self.config, path, raw)
         self._descriptors[path] = _Descriptor(stamp, digest, model, problems)
+        if entry is None:  # a new key: the order is made again (see ``_scan``)
+            self._summary.stale = True
+        self._summary.replaced.add(path)
         return True
-
-    def _ordered(self) -> list[_Descriptor]:
-        """Descriptors in file-name order, the order ``build`` loads them in (see ``_scan``)."""
-        return list(self._descriptors.values())
 
     # -- pages ---------------------------------------------------------------------------------
 
     def _render_pages(self) -> tuple[int, list[Problem]]:
         """Render every model page that has no cached outputs; returns how many, and problems."""
         assert self._renderer is not None
+        summary = self._summary
         rendered = 0
-        todo = 0  # counted only for a progress bar: every rebuild would walk all descriptors
-        if self._progress is not None:
-            todo = sum(1 for d in self._descriptors.values() if d.model is not None and d.outputs is None)
-        for path, entry in self._descriptors.items():
-            if entry.model is None or entry.outputs is not None:
-                continue
+        todo = summary.in_order(summary.unrendered)
+        for path in todo:
+            entry = self._descriptors[path]
+            assert entry.model is not None and entry.outputs is None
             rendered += 1
             if self._progress is not None:
-                self._progress(rendered, todo)
+                self._progress(rendered, len(todo))
             try:
                 entry.outputs = model_outputs(self._renderer, entry.model)
                 if self.sink is not None:  # written to disk at once, kept as digests
@@ -532,8 +545,10 @@ class LiveSite:
                     self._fresh.append(path)
             except RenderError as exc:
                 entry.render_problems = [exc.problem]
+            summary.rendered(path, entry)
         # A broken template fails every page the same way: say it once, as ``build`` does.
-        unique = dict.fromkeys(p for d in self._ordered() for p in d.render_problems)
+        failed = summary.in_order(summary.failed)
+        unique = dict.fromkeys(p for path in failed for p in self._descriptors[path].render_problems)
         return rendered, list(unique)
 
     def _assemble(self, models: list[Model]) -> tuple[dict[str, bytes], frozenset[str], list[Problem]]:
@@ -558,6 +573,109 @@ class LiveSite:
             if not found:
                 self._checked = frozenset(plan)
         return plan, frozenset(site), problems
+
+
+class _Summary:
+    """What a rebuild needs to know of every descriptor, kept up to date from those that
+    changed.
+
+    At 10 000 models one walk over the descriptors takes a few milliseconds (the entries are
+    spread over a heap of a gigabyte, so each is a cache miss), and a rebuild needed six: the
+    model list, the problems, the pages to render, render problems and the model pages (twice).
+    Together that was longer than rendering the edited page. Here each is kept as a set or a
+    list and patched for the descriptors in :attr:`replaced`; whatever changes the set or order
+    of descriptors, or drops every page, sets :attr:`stale` and the next :meth:`refresh` starts
+    over. The live tests compare every rebuild with a one-shot build, so a missed mark shows.
+    """
+
+    def __init__(self) -> None:
+        #: The descriptors are not the ones summed up (added, removed, reordered, re-rendered).
+        self.stale = True
+        #: Descriptors whose entry was replaced since the last :meth:`refresh`.
+        self.replaced: set[Path] = set()
+        self._position: dict[Path, int] = {}
+        self._models: list[Model | None] = []  # in file order
+        self._missing = 0  # how many of them are None
+        self._slugs: dict[str, int] = {}  # casefolded slug -> how many models have it
+        #: Models sharing a page with an earlier one (``pipeline.collisions`` names them).
+        self.clashes = 0
+        self.invalid: set[Path] = set()  # descriptors with load problems
+        self.unrendered: set[Path] = set()  # a model and no outputs: rendered by the next rebuild
+        self.failed: set[Path] = set()  # the last render failed
+        #: Descriptors whose outputs may differ from the model pages; None: any of them.
+        self._touched: set[Path] | None = None
+
+    def refresh(self, descriptors: Mapping[Path, _Descriptor]) -> None:
+        """Bring the summary up to date with ``descriptors`` (in file order)."""
+        if self.stale:
+            self._start_over(descriptors)
+            return
+        for path in self.replaced:
+            entry = descriptors[path]
+            at = self._position[path]
+            self._count(self._models[at], -1)
+            self._count(entry.model, 1)
+            self._models[at] = entry.model
+            _mark(self.invalid, path, bool(entry.problems))
+            _mark(self.unrendered, path, entry.model is not None and entry.outputs is None)
+            _mark(self.failed, path, bool(entry.render_problems))
+            if self._touched is not None:
+                self._touched.add(path)
+        self.replaced.clear()
+
+    def _start_over(self, descriptors: Mapping[Path, _Descriptor]) -> None:
+        self._position = {path: at for at, path in enumerate(descriptors)}
+        entries = descriptors.items()
+        self._models = [entry.model for entry in descriptors.values()]
+        self._missing, self._slugs, self.clashes = 0, {}, 0
+        for model in self._models:
+            self._count(model, 1)
+        self.invalid = {path for path, entry in entries if entry.problems}
+        self.unrendered = {path for path, e in entries if e.model is not None and e.outputs is None}
+        self.failed = {path for path, entry in entries if entry.render_problems}
+        self._touched = None
+        self.replaced.clear()
+        self.stale = False
+
+    def _count(self, model: Model | None, step: int) -> None:
+        """Add (``step`` 1) or take away (-1) a model from the missing and slug counts."""
+        if model is None:
+            self._missing += step
+            return
+        key = model.slug.casefold()
+        before = self._slugs.get(key, 0)
+        self._slugs[key] = before + step
+        if (before if step > 0 else before - 1) > 0:  # a second model on one page, or one fewer
+            self.clashes += step
+
+    def models(self) -> list[Model]:
+        """Every loaded model, in file order."""
+        if self._missing:
+            return [model for model in self._models if model is not None]
+        return list(self._models)  # type: ignore[arg-type]  # no None in it
+
+    def in_order(self, paths: Iterable[Path]) -> list[Path]:
+        """``paths`` (descriptors summed up) in file order."""
+        return sorted(paths, key=self._position.__getitem__)
+
+    def rendered(self, path: Path, entry: _Descriptor) -> None:
+        """``entry`` was just rendered, or failed to be."""
+        _mark(self.unrendered, path, entry.outputs is None)
+        _mark(self.failed, path, bool(entry.render_problems))
+        if self._touched is not None:
+            self._touched.add(path)
+
+    def take_touched(self) -> set[Path] | None:
+        """The descriptors whose outputs may have changed since the last call (None: any)."""
+        touched, self._touched = self._touched, set()
+        return touched
+
+
+def _mark(paths: set[Path], path: Path, member: bool) -> None:
+    if member:
+        paths.add(path)
+    else:
+        paths.discard(path)
 
 
 def _stamp(st: os.stat_result) -> Stamp:
