@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import MakeProject, RunCli, descriptor
+from docs_build import extras
 
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
@@ -126,3 +127,30 @@ def test_xml_escape_is_the_standard_librarys(text: str) -> None:
     from docs_build.extras import xml_escape
 
     assert xml_escape(text) == escape(text)
+
+
+def _sitemap_url_by_url(urls: list[str], base: str) -> str:
+    """The sitemap's URL lines made one URL at a time: what ``extras._url_elements`` must equal."""
+    locations = [extras.xml_escape(extras._absolute(base, url) or "./") for url in urls]
+    return "".join(f"  <url><loc>{loc}</loc></url>\n" for loc in locations)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    urls=st.lists(st.text(alphabet="ab/&<>\n.-", max_size=6), max_size=6),
+    base=st.sampled_from(["", "https://x.org", "https://x.org/a&b<c>", "\n"]),
+)
+def test_sitemap_lines_equal_escaping_each_url(urls: list[str], base: str) -> None:
+    assert extras._url_elements(urls, base) == _sitemap_url_by_url(urls, base)
+
+
+def test_sitemap_lines_cover_the_cases_above() -> None:
+    """The property is not vacuous: the joined path, its fallback and the root all occur."""
+    assert extras._url_elements(["", "models/a/"], "") == (
+        "  <url><loc>./</loc></url>\n  <url><loc>models/a/</loc></url>\n"
+    )
+    assert extras._url_elements(["", "m&"], "https://x") == (
+        "  <url><loc>https://x/</loc></url>\n  <url><loc>https://x/m&amp;</loc></url>\n"
+    )
+    assert extras._url_elements(["a\nb"], "") == "  <url><loc>a\nb</loc></url>\n"
+    assert extras._url_elements([], "https://x") == ""

@@ -113,8 +113,25 @@ def sitemap_xml(urls: list[str], base: str) -> str:
         # No "--" in the text: XML forbids it inside comments.
         head.append("<!-- relative locations: set base_url in docs-build.toml for absolute URLs -->")
     head.append('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">')
-    body = [f"  <url><loc>{xml_escape(_absolute(base, url) or './')}</loc></url>" for url in urls]
-    return "\n".join([*head, *body, "</urlset>"]) + "\n"
+    return "\n".join(head) + "\n" + _url_elements(urls, base) + "</urlset>\n"
+
+
+def _url_elements(urls: list[str], base: str) -> str:
+    """One ``<url>`` line per URL: what escaping and wrapping each location does, made with a
+    few calls over all of them (10 000 escapes were a tenth of ``build --watch``'s edit work).
+
+    Escaping works character by character, so the joined URLs escaped at once split back into
+    each URL escaped, unless one holds the separator; then each is done alone.
+    """
+    escaped = xml_escape("\n".join(urls)).split("\n")
+    if len(escaped) != len(urls) or not urls:
+        locations = (xml_escape(_absolute(base, url) or "./") for url in urls)
+        return "".join(f"  <url><loc>{loc}</loc></url>\n" for loc in locations)
+    prefix = xml_escape(base) + "/" if base else ""
+    if not base and "" in escaped:  # the site root, relative: ./
+        escaped = [url or "./" for url in escaped]
+    between = f"</loc></url>\n  <url><loc>{prefix}"
+    return f"  <url><loc>{prefix}" + between.join(escaped) + "</loc></url>\n"
 
 
 def search_index(catalog: Catalog, memo: PartMemo | None = None) -> list[str]:
