@@ -9,9 +9,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from conftest import MakeProject, RunCli
-from docs_build.convert import convert
+from docs_build.convert import Heading, convert
 from docs_build.render import RenderError, render
-from docs_build.templates import cell_code, inline_code, make_environment, md_escape
+from docs_build.templates import cell_code, inline_code, make_environment, md_escape, toc_items
 
 
 def test_md_escape_neutralises_markdown_structure() -> None:
@@ -239,3 +239,42 @@ def test_a_folder_linked_into_itself_disables_the_name_list(tmp_path: Path) -> N
     (tmp_path / "loop").symlink_to(".")
     env = make_environment(tmp_path)
     assert env.get_template("loop/loop/x.md.j2").render() == "X"
+
+
+#: The table of contents as the built-in layout printed it before ``toc_items`` (session 9).
+_TOC_LOOP = """\
+    <ul>
+{% for h in headings if h.level <= 3 %}
+      <li class="toc-l{{ h.level }}"><a href="#{{ h.anchor }}">{{ h.text }}</a></li>
+{% endfor %}
+    </ul>
+"""
+_TOC_FILTER = """\
+    <ul>
+{{ headings|toc_items }}    </ul>
+"""
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    headings=st.lists(
+        st.builds(
+            Heading,
+            level=st.integers(min_value=1, max_value=6),
+            text=st.text(alphabet="ab <>&\"'#", max_size=6),
+            anchor=st.text(alphabet="ab-<>&\"'", max_size=6),
+        ),
+        max_size=6,
+    )
+)
+def test_toc_items_prints_what_the_loop_printed(headings: list[Heading]) -> None:
+    env = make_environment(None)
+    env.autoescape = True
+    loop, joined = env.from_string(_TOC_LOOP), env.from_string(_TOC_FILTER)
+    assert joined.render(headings=headings) == loop.render(headings=headings)
+
+
+def test_toc_items_escapes_and_skips_deep_headings() -> None:
+    """The property above covers the cases that matter: escaping, and levels past 3 left out."""
+    shown = toc_items([Heading(2, "a<b>&", 'x"y'), Heading(4, "deep", "deep")])
+    assert shown == '      <li class="toc-l2"><a href="#x&#34;y">a&lt;b&gt;&amp;</a></li>\n'

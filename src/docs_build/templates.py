@@ -35,7 +35,7 @@ from jinja2 import (
 )
 from jinja2.loaders import split_template_path
 from jinja2.nodes import EvalContext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 BUILTIN_TEMPLATES = BUILTIN_DIR / "templates"
@@ -82,6 +82,17 @@ def _finalize(ctx: EvalContext, value: Any) -> Any:
         # StrictUndefined catches missing names; None is a real value nobody should print.
         raise ValueError("template printed None; test the value before printing it")
     return md_escape(value)
+
+
+def toc_items(headings: Iterable[Any]) -> Markup:
+    """The built-in layout's table of contents: one ``<li>`` line per heading of level 1-3.
+
+    The same lines as a Jinja loop printing ``level``, ``anchor`` and ``text`` with HTML
+    escaping, made in one join: the loop was a tenth of a model page's work in a cold build.
+    """
+    line = '      <li class="toc-l{}"><a href="#{}">{}</a></li>\n'.format
+    shown = (h for h in headings if h.level <= 3)
+    return Markup("".join(line(escape(h.level), escape(h.anchor), escape(h.text)) for h in shown))
 
 
 def code(value: object) -> Markup:
@@ -300,7 +311,13 @@ def make_environment(project_templates: Path | None) -> Environment:
     )
     env.globals["range"] = bounded_range
     env.filters.update(
-        code=code, inline_code=inline_code, json=to_json, md=md_escape, url=link_url, cell_code=cell_code
+        code=code,
+        inline_code=inline_code,
+        json=to_json,
+        md=md_escape,
+        url=link_url,
+        cell_code=cell_code,
+        toc_items=toc_items,
     )
     _memoise_api_schema(env)
     return env
