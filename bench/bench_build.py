@@ -497,11 +497,16 @@ def main() -> None:
         if args.cold_only:
             for n in sizes:
                 compare_cold(n, reps, Path(tmp), args.seed)
-            return
-        start = startup(3 if args.quick else 10)
-        for n in sizes:
-            compare(n, reps, Path(tmp), args.seed, start)
-        scaling(([300, 3000] if args.quick else [1000, 10000]) + ([100000] if args.large else []), Path(tmp))
+        else:
+            start = startup(3 if args.quick else 10)
+            for n in sizes:
+                compare(n, reps, Path(tmp), args.seed, start)
+            scales = ([300, 3000] if args.quick else [1000, 10000]) + ([100000] if args.large else [])
+            scaling(scales, Path(tmp))
+    print(
+        "\nbench: its files are deleted; on ext4 without a journal new files are slow for minutes "
+        "after that, so wait about 7 minutes before timing again (docs/performance.md)"
+    )
 
 
 if __name__ == "__main__":
