@@ -129,6 +129,30 @@ class LiveAgainstFresh(RuleBasedStateMachine):
             outcome = self.site.rebuild()
         self._check(outcome, seen[0] if seen else None)
 
+    @precondition(lambda self: self.site is not None)
+    @rule(fail_at=st.integers(1, 3))
+    def rebuild_with_a_failing_write(self, fail_at: int) -> None:
+        """``build --watch`` writes pages as they render (``sink``); a write can fail (a full
+        disk). The rebuild stops there, and the next one must render what was not written."""
+        assert self.site is not None
+        calls: list[int] = []
+
+        def sink(outputs: dict[str, bytes]) -> dict[str, bytes]:
+            calls.append(1)
+            if len(calls) == fail_at:
+                raise OSError(28, "No space left on device")
+            return outputs
+
+        self.site.sink = sink
+        try:
+            outcome = self.site.rebuild(set(self.hints))
+        except OSError:
+            return
+        finally:
+            self.site.sink = None
+            self.hints = set()
+        self._check(outcome, None)
+
     def _check(self, outcome: Outcome, early: Outcome | None) -> None:
         assert self.site is not None
         with pytest.MonkeyPatch.context() as mp:  # no memo of this process helps the reference

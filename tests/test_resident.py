@@ -643,3 +643,38 @@ def test_the_same_descriptors_coming_back_after_none_are_seen(make_project: Make
     write(path, text)
     outcome = rebuild(site)
     assert outcome.reloaded == ["models/only.yaml"] and "models/only/index.html" in outcome.plan
+
+
+def test_a_page_write_that_fails_is_retried_by_the_next_rebuild(
+    make_project: MakeProject, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while ``build --watch`` writes its first build's pages fails that rebuild;
+    the next ones must render and write the pages that were not written (found in review: the
+    page was kept as rendered, and every later rebuild failed)."""
+    from docs_build import resident
+
+    slugs = ["alpha", "beta", "gamma"]
+    project = make_project({f"d{i}.yaml": descriptor(slug) for i, slug in enumerate(slugs)})
+    real_write, calls = resident.write_file, [0]
+
+    def flaky(*args: Any, **kwargs: Any) -> os.stat_result:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise OSError(28, "No space left on device")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(resident, "write_file", flaky)
+    build = resident.ResidentBuild(project, {}, None, report=lambda done: None)
+    try:
+        failed = build.rebuild(())
+        assert not failed.ok and "could not write the site" in failed.problems[-1].message
+        again = build.rebuild(())
+        assert again.ok, [p.message for p in again.problems]
+        for slug in ("alpha", "beta", "gamma"):
+            assert (project / "build" / "models" / slug / "index.html").is_file()
+        (project / "models" / "d0.yaml").write_text(descriptor("alpha", description="Edited."))
+        edited = build.rebuild(())
+        assert edited.ok, [p.message for p in edited.problems]
+        assert b"Edited." in (project / "build" / "models" / "alpha" / "index.html").read_bytes()
+    finally:
+        build.stop()

@@ -176,6 +176,9 @@ class LiveSite:
         summary.refresh(self._descriptors)
         if self._last_ok and not settings_changed and not reloaded and not scan_problems:
             return Outcome(True, self._plan, frozenset(), [], [], 0)  # same bytes: nothing to do
+        # Until this rebuild succeeds: one that raises (a page that could not be written) must
+        # not leave the next one taking the last plan as up to date.
+        was_ok, self._last_ok = self._last_ok, False
         models = summary.models()
         found = [p for path in summary.in_order(summary.invalid) for p in self._descriptors[path].problems]
         problems = scan_problems + found + (collisions(models) if summary.clashes else [])
@@ -189,7 +192,7 @@ class LiveSite:
         if self._fatal(problems):
             return self._failed(problems, reloaded, rendered)
         published: frozenset[str] = frozenset()
-        if early is not None and self._last_ok and not settings_changed:
+        if early is not None and was_ok and not settings_changed:
             published = self._publish_pages(
                 early, apply_strict(problems, self.config.strict), reloaded, rendered
             )
@@ -537,9 +540,12 @@ class LiveSite:
             if self._progress is not None:
                 self._progress(rendered, len(todo))
             try:
-                entry.outputs = model_outputs(self._renderer, entry.model)
+                outputs = model_outputs(self._renderer, entry.model)
                 if self.sink is not None:  # written to disk at once, kept as digests
-                    entry.outputs = self.sink(entry.outputs)
+                    outputs = self.sink(outputs)
+                # Kept only once written: a write that fails (a full disk) leaves the page to
+                # render again, as the summary still says.
+                entry.outputs = outputs
                 entry.render_problems = []
                 if not self._keep_bytes:
                     self._fresh.append(path)
