@@ -551,7 +551,7 @@ class LiveSite:
                     self._fresh.append(path)
             except RenderError as exc:
                 entry.render_problems = [exc.problem]
-            summary.rendered(path, entry)
+            summary.note(path, entry)
         # A broken template fails every page the same way: say it once, as ``build`` does.
         failed = summary.in_order(summary.failed)
         unique = dict.fromkeys(p for path in failed for p in self._descriptors[path].render_problems)
@@ -591,7 +591,8 @@ class _Summary:
     Together that was longer than rendering the edited page. Here each is kept as a set or a
     list and patched for the descriptors in :attr:`replaced`; whatever changes the set or order
     of descriptors, or drops every page, sets :attr:`stale` and the next :meth:`refresh` starts
-    over. The live tests compare every rebuild with a one-shot build, so a missed mark shows.
+    over. ``tests/test_live_summary.py`` compares it after every rebuild with one made from
+    scratch, and the rebuild with a fresh site's, so a missed mark shows.
     """
 
     def __init__(self) -> None:
@@ -622,11 +623,7 @@ class _Summary:
             self._count(self._models[at], -1)
             self._count(entry.model, 1)
             self._models[at] = entry.model
-            _mark(self.invalid, path, bool(entry.problems))
-            _mark(self.unrendered, path, entry.model is not None and entry.outputs is None)
-            _mark(self.failed, path, bool(entry.render_problems))
-            if self._touched is not None:
-                self._touched.add(path)
+            self.note(path, entry)
         self.replaced.clear()
 
     def _start_over(self, descriptors: Mapping[Path, _Descriptor]) -> None:
@@ -664,9 +661,10 @@ class _Summary:
         """``paths`` (descriptors summed up) in file order."""
         return sorted(paths, key=self._position.__getitem__)
 
-    def rendered(self, path: Path, entry: _Descriptor) -> None:
-        """``entry`` was just rendered, or failed to be."""
-        _mark(self.unrendered, path, entry.outputs is None)
+    def note(self, path: Path, entry: _Descriptor) -> None:
+        """``entry`` was just rendered or failed to be, or was re-read (:meth:`refresh`)."""
+        _mark(self.invalid, path, bool(entry.problems))
+        _mark(self.unrendered, path, entry.model is not None and entry.outputs is None)
         _mark(self.failed, path, bool(entry.render_problems))
         if self._touched is not None:
             self._touched.add(path)

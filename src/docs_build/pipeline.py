@@ -246,6 +246,11 @@ def collisions(models: list[Model]) -> list[Problem]:
 STREAM_MIN = 1 << 20
 
 
+def _swapped(model: Model) -> tuple[str, str, str]:
+    """The values swapped out of a model page's fragments (``cache.convert_page``)."""
+    return model.name, model.slug, model.title
+
+
 class SiteRenderer:
     """Renders pages with one Jinja environment (templates compile once per process)."""
 
@@ -300,7 +305,7 @@ class SiteRenderer:
     def model_page(self, model: Model) -> tuple[str, str]:
         """(Markdown, HTML) of one model's page."""
         markdown, page = self._model_markdown(model)
-        values = (model.name, model.slug, model.title)  # swapped out of the page's fragments
+        values = _swapped(model)
         html = self._html(markdown, page, "page.html.j2", model.source, values, small=True, model=model)
         return markdown, html
 
@@ -314,7 +319,7 @@ class SiteRenderer:
         and from then on for every page of this renderer, and the page is scanned whole.
         """
         markdown, page = self._model_markdown(model)
-        values = (model.name, model.slug, model.title)  # swapped out of the page's fragments
+        values = _swapped(model)
         converted, body_scan = convert_scanned(markdown, values)
         context = {"site": self.site, "page": {**page, "headings": converted.headings}, "model": model}
         around = None
